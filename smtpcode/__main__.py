@@ -1,0 +1,3 @@
+from smtpcode.cli import main
+
+main()

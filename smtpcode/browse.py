@@ -1,0 +1,287 @@
+"""Browsing the catalogue: code masks (`list 5xx`, `list 4.7.x`) and full-text search.
+
+No Typer or Rich here: the CLI and library users get the same answers. The search index
+is built once per process from the catalogue's own texts; nothing here describes a code.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from functools import cache
+
+from smtpcode.catalogue import Catalogue, Entry, get_catalogue
+from smtpcode.codes import EnhancedCode
+
+
+class MaskError(ValueError):
+    """The text is not a code mask."""
+
+    def __init__(self, text: str, why: str) -> None:
+        super().__init__(why)
+        self.text = text
+        self.why = why
+
+
+# One position of a mask: a digit string, or None for "any" (x, X, *, ?).
+_WILD = frozenset({"x", "X", "*", "?"})
+
+
+@dataclass(frozen=True, slots=True)
+class Mask:
+    """A pattern over codes: basic ("5xx", "55x", "5") or enhanced ("4.7.x", "x.7.x")."""
+
+    text: str
+    enhanced: bool
+    parts: tuple[str | None, ...]
+
+    def matches_basic(self, code: str) -> bool:
+        return not self.enhanced and all(
+            p is None or p == c for p, c in zip(self.parts, code, strict=True)
+        )
+
+    def matches_detail(self, subject: int, detail: int) -> bool:
+        want_subject, want_detail = self.parts[1], self.parts[2]
+        return (want_subject is None or int(want_subject) == subject) and (
+            want_detail is None or int(want_detail) == detail
+        )
+
+
+def parse_mask(text: str) -> Mask:
+    """Read a mask. A mask without dots is a basic code padded with x ("5" is "5xx");
+    one with dots is an enhanced code whose missing parts are any ("5.1" is "5.1.x")."""
+    s = text.strip()
+    if not s:
+        raise MaskError(text, "empty mask: give one such as 5xx, 55x, 4.7.x or x.7.x")
+    if "." not in s:
+        if len(s) > 3 or not all(c.isdigit() or c in _WILD for c in s):
+            raise MaskError(text, "a basic mask is up to three digits or x, such as 5xx or 55x")
+        padded = s.ljust(3, "x")
+        if padded[0].isdigit() and padded[0] not in "12345":
+            raise MaskError(text, "a basic reply code starts with 1 to 5")
+        return Mask(s, False, tuple(None if c in _WILD else c for c in padded))
+    raw = s.split(".")
+    if len(raw) > 3 or any(not p for p in raw):
+        raise MaskError(text, "an enhanced mask is class.subject.detail, such as 4.7.x or x.7.x")
+    parts: list[str | None] = []
+    for p in raw:
+        if p in _WILD:
+            parts.append(None)
+        elif p.isdigit() and len(p) <= 3:
+            parts.append(p)
+        else:
+            raise MaskError(text, f"{p!r} is neither a number nor x in an enhanced mask")
+    parts += [None] * (3 - len(parts))
+    if parts[0] is not None and parts[0] not in ("2", "4", "5"):
+        raise MaskError(text, "an enhanced status code's class is 2, 4 or 5 (RFC 3463 §3.1)")
+    return Mask(s, True, tuple(parts))
+
+
+def _detail_numbers(entry: Entry) -> tuple[int, int]:
+    _, subject, detail = entry.code.split(".")
+    return int(subject), int(detail)
+
+
+def list_entries(
+    mask: Mask | None = None,
+    statuses: Iterable[str] = (),
+    catalogue: Catalogue | None = None,
+) -> list[Entry]:
+    """The codes a mask selects, in catalogue order: basic codes, then enhanced details.
+
+    Without a mask, enhanced codes are listed once in their any-class form ("X.1.1");
+    a mask with a class digit ("4.7.x") lists them resolved to that class ("4.7.1"),
+    with the class's own "when" and "fix" where the catalogue has them.
+    """
+    cat = catalogue or get_catalogue()
+    wanted = frozenset(statuses)
+    found: list[Entry] = []
+    if mask is None or not mask.enhanced:
+        found += [e for e in cat.basic_entries() if mask is None or mask.matches_basic(e.code)]
+    if mask is None or mask.enhanced:
+        for e in cat.enhanced_entries():
+            subject, detail = _detail_numbers(e)
+            if mask is not None and not mask.matches_detail(subject, detail):
+                continue
+            digit = mask.parts[0] if mask is not None else None
+            resolved = cat.enhanced(EnhancedCode(digit, subject, detail)) if digit else e
+            found.append(resolved or e)
+    return [e for e in found if not wanted or e.status in wanted]
+
+
+# -- full-text search ---------------------------------------------------------------
+
+# Words too common to tell codes apart; dropped from queries so "the mailbox is full"
+# ranks like "mailbox full".
+_STOPWORDS = frozenset(
+    (
+        *("a", "an", "and", "are", "as", "at", "be", "by", "can", "do", "does", "for"),
+        *("from", "has", "have", "i", "in", "is", "it", "its", "my", "of", "on", "or"),
+        *("the", "this", "to", "was", "when", "with", "you", "your"),
+    )
+)
+_WORD = re.compile(r"[a-z0-9]+")
+# Field weights: a word in the title says far more about a code than one in its fixes.
+_FIELDS: tuple[tuple[str, float], ...] = (
+    ("code", 8.0),
+    ("title", 5.0),
+    ("description", 2.0),
+    ("when", 2.0),
+    ("phrases", 2.0),
+    ("fix", 1.0),
+)
+_PREFIX_FACTOR = 0.5  # "quota" finding "quotas" counts, but less than the word itself
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: "Réseau" and "reseau" are the same word."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def stem(word: str) -> str:
+    """A deliberately crude stemmer: enough that "rejected", "rejects" and "reject", or
+    "messages" and "message", meet, without pulling in a language library."""
+    if word.isdigit() or len(word) <= 3:
+        return word
+    if word.endswith("ies"):
+        word = word[:-3] + "y"
+    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    for suffix in ("ing", "ed"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            break
+    if word.endswith("e") and len(word) > 3:
+        word = word[:-1]
+    return word
+
+
+def words(text: str) -> list[str]:
+    """The folded words of a text, in order."""
+    return _WORD.findall(fold(text))
+
+
+def terms(text: str) -> list[str]:
+    """The stemmed words of a query, without stop words."""
+    return [stem(w) for w in words(text) if w not in _STOPWORDS]
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    entry: Entry
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    query: str
+    hits: tuple[Hit, ...]
+    # When nothing matched: a spelling of the query whose words the catalogue knows.
+    suggestion: str | None = None
+
+    @property
+    def entries(self) -> list[Entry]:
+        return [h.entry for h in self.hits]
+
+
+class SearchIndex:
+    """Stemmed terms of every code's texts, with the fields each term occurs in."""
+
+    def __init__(
+        self, entries: Iterable[Entry], phrases: Callable[[Entry], Iterable[str]] | None = None
+    ) -> None:
+        self.entries: list[Entry] = list(entries)
+        # term -> entry position -> best field weight
+        self._postings: dict[str, dict[int, float]] = {}
+        self._texts: list[str] = []
+        self._vocabulary: set[str] = set()
+        for i, entry in enumerate(self.entries):
+            fields = {
+                "code": entry.code,
+                "title": entry.title,
+                "description": entry.description,
+                "when": entry.when,
+                "fix": " ".join(entry.fix),
+                "phrases": " ".join(phrases(entry)) if phrases else "",
+            }
+            for name, weight in _FIELDS:
+                for w in words(fields[name]):
+                    self._vocabulary.add(w)
+                    slot = self._postings.setdefault(stem(w), {})
+                    slot[i] = max(slot.get(i, 0.0), weight)
+            # For phrase bonuses: the folded words, space-joined, of title and description.
+            self._texts.append(" ".join(words(f"{entry.title} {entry.description}")))
+        self._terms = sorted(self._postings)
+
+    def _matches(self, term: str) -> dict[int, float]:
+        """Entry position -> weight for one query term, counting words that start with it."""
+        found = dict(self._postings.get(term, {}))
+        if len(term) >= 3:
+            import bisect
+
+            k = bisect.bisect_right(self._terms, term)
+            while k < len(self._terms) and self._terms[k].startswith(term):
+                for i, w in self._postings[self._terms[k]].items():
+                    found[i] = max(found.get(i, 0.0), w * _PREFIX_FACTOR)
+                k += 1
+        return found
+
+    def search(self, query: str, limit: int | None = None) -> SearchResult:
+        """Entries containing every word of the query, best first."""
+        qterms = terms(query) or [stem(w) for w in words(query)]
+        if not qterms:
+            return SearchResult(query, ())
+        scores: dict[int, float] | None = None
+        for term in dict.fromkeys(qterms):
+            matched = self._matches(term)
+            if scores is None:
+                scores = matched
+            else:
+                scores = {i: s + matched[i] for i, s in scores.items() if i in matched}
+            if not scores:
+                break
+        if not scores:
+            return SearchResult(query, (), self.suggest(query))
+        phrase = " ".join(words(query))
+        ranked = sorted(
+            (
+                Hit(self.entries[i], s + (3.0 if " " in phrase and phrase in self._texts[i] else 0))
+                for i, s in scores.items()
+            ),
+            key=lambda h: -h.score,  # sorted() is stable: ties keep catalogue order
+        )
+        return SearchResult(query, tuple(ranked[:limit] if limit else ranked))
+
+    def suggest(self, query: str) -> str | None:
+        """The query with each unknown word replaced by the nearest known one, if any."""
+        out: list[str] = []
+        changed = False
+        for w in words(query):
+            if w in self._vocabulary or w in _STOPWORDS:
+                out.append(w)
+                continue
+            close = difflib.get_close_matches(w, self._vocabulary, n=1, cutoff=0.75)
+            if not close:
+                return None
+            out.append(close[0])
+            changed = True
+        return " ".join(out) if changed else None
+
+
+def _search_entries(cat: Catalogue) -> Iterator[Entry]:
+    yield from cat.basic_entries()
+    yield from cat.enhanced_entries()
+
+
+@cache
+def get_index() -> SearchIndex:
+    """The index over the shipped catalogue, built on first use."""
+    return SearchIndex(_search_entries(get_catalogue()))
+
+
+def search(query: str, limit: int | None = None) -> SearchResult:
+    return get_index().search(query, limit)

@@ -1,0 +1,359 @@
+"""The code catalogue: codes.yaml loaded once into frozen entries, with lookup and suggestions.
+
+codes.yaml is the single source of what codes mean; nothing here writes a description
+except the structural reading of an undefined code, which is assembled from the
+catalogue's own digit and subject texts.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from smtpcode.codes import CLASS_BY_DIGIT, BasicCode, EnhancedCode
+
+STATUSES = ("standard", "extension", "registry", "vendor", "folklore")
+ENV_CATALOGUE = "SMTPCODE_CATALOGUE"
+
+
+class CatalogueError(Exception):
+    """codes.yaml is missing, unreadable or malformed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """What one code means. For enhanced codes, resolved to a concrete class ("5.1.1")."""
+
+    code: str
+    kind: str  # basic | enhanced | class | subject
+    title: str
+    klass: str | None
+    description: str
+    when: str
+    fix: tuple[str, ...]
+    status: str
+    rfcs: tuple[str, ...] = ()
+    commands: tuple[str, ...] = ()
+    related: tuple[str, ...] = ()
+    actors: tuple[str, ...] = ()
+    associated: tuple[str, ...] = ()
+    defined: bool = True
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "code": self.code,
+            "title": self.title,
+            "class": self.klass,
+            "description": self.description,
+            "when": self.when,
+            "fix": list(self.fix),
+            "status": self.status if self.defined else "undefined",
+            "rfcs": list(self.rfcs),
+            "related": list(self.related),
+            "commands": list(self.commands),
+            "actors": list(self.actors),
+            "associated": list(self.associated),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Digit:
+    name: str
+    title: str
+    description: str
+    retry: str
+
+
+def _tuple(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str(v) for v in value)
+
+
+def _entry(raw: Mapping[str, Any], kind: str) -> Entry:
+    try:
+        fix = raw["fix"]
+        return Entry(
+            code=str(raw["code"]),
+            kind=kind,
+            title=str(raw["title"]).strip(),
+            klass=raw.get("class"),
+            description=str(raw["description"]).strip(),
+            when=str(raw["when"]).strip(),
+            fix=_tuple(fix),
+            status=str(raw["status"]),
+            rfcs=_tuple(raw.get("rfcs")),
+            commands=_tuple(raw.get("commands")),
+            related=_tuple(raw.get("related")),
+            actors=_tuple(raw.get("actors")),
+            associated=_tuple(raw.get("associated")),
+        )
+    except (KeyError, TypeError) as exc:
+        code = raw.get("code", "?") if isinstance(raw, Mapping) else "?"
+        raise CatalogueError(f"catalogue entry {code!r} lacks field {exc}") from None
+
+
+class Catalogue:
+    """All entries of codes.yaml, indexed for lookup."""
+
+    def __init__(self, data: Mapping[str, Any], source: str = "codes.yaml") -> None:
+        self.source = source
+        try:
+            meta = data["meta"]
+            self.first_digit = {
+                str(k): Digit(
+                    name=str(v["name"]),
+                    title=str(v["title"]),
+                    description=str(v["description"]).strip(),
+                    retry=str(v.get("retry", "")).strip(),
+                )
+                for k, v in meta["first_digit"].items()
+            }
+            self.second_digit = {
+                str(k): Digit(
+                    name=str(v["title"]),
+                    title=str(v["title"]),
+                    description=str(v["description"]).strip(),
+                    retry="",
+                )
+                for k, v in meta["second_digit"].items()
+            }
+            self._classes = {
+                str(e["code"]): _entry(e, "class") for e in meta["enhanced_classes"]
+            }
+            self._subjects = {str(e["code"]): _entry(e, "subject") for e in meta["subjects"]}
+            self._basic = {str(e["code"]): _entry(e, "basic") for e in data["basic"]}
+            self._enhanced = {str(e["code"]): _entry(e, "enhanced") for e in data["enhanced"]}
+            self._by_class: dict[tuple[str, str], Mapping[str, Any]] = {
+                (str(e["code"]), str(k)): v
+                for e in data["enhanced"]
+                for k, v in (e.get("by_class") or {}).items()
+            }
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise CatalogueError(f"{source}: malformed catalogue ({exc!r})") from None
+
+    # -- lookup -----------------------------------------------------------------
+
+    def basic(self, code: str | BasicCode) -> Entry | None:
+        return self._basic.get(str(code))
+
+    def enhanced(self, code: str | EnhancedCode) -> Entry | None:
+        """The entry for a concrete enhanced code ("5.1.1"), resolved to its class."""
+        if isinstance(code, str):
+            from smtpcode.codes import parse_enhanced
+
+            code = parse_enhanced(code)
+        return self._resolve_enhanced(code.klass_digit, code.generic)
+
+    @cache  # noqa: B019 - the catalogue lives for the whole process
+    def _resolve_enhanced(self, digit: str, generic: str) -> Entry | None:
+        base = self._enhanced.get(generic)
+        if base is None:
+            return None
+        override = self._by_class.get((generic, digit), {})
+        return replace(
+            base,
+            code=f"{digit}{generic[1:]}",
+            klass=CLASS_BY_DIGIT[digit],
+            when=str(override.get("when", base.when)).strip(),
+            fix=_tuple(override["fix"]) if "fix" in override else base.fix,
+            # "X.2.3" read beside 4.2.2 means 4.2.3: keep the related codes in the same class.
+            related=tuple(
+                f"{digit}{r[1:]}" if r.startswith("X.") and not r.endswith(".X") else r
+                for r in base.related
+            ),
+        )
+
+    def enhanced_class(self, digit: str) -> Entry | None:
+        return self._classes.get(f"{digit}.X.X")
+
+    def subject(self, subject: int) -> Entry | None:
+        return self._subjects.get(f"X.{subject}.X")
+
+    def entry_for(self, code: str) -> Entry | None:
+        """Any defined code as written by a user: "550", "5.1.1", "X.1.1", "5.X.X", "X.1.X"."""
+        if code in self._basic:
+            return self._basic[code]
+        if code in self._classes:
+            return self._classes[code]
+        if code in self._subjects:
+            return self._subjects[code]
+        if code in self._enhanced:
+            return self._enhanced[code]
+        parts = code.split(".")
+        if len(parts) == 3 and parts[0] in ("2", "4", "5") and parts[1].isdigit():
+            if parts[2].isdigit():
+                return self._resolve_enhanced(parts[0], f"X.{int(parts[1])}.{int(parts[2])}")
+            if parts[2].upper() == "X":
+                return self._subjects.get(f"X.{int(parts[1])}.X")
+        return None
+
+    def structural(self, code: BasicCode | EnhancedCode) -> Entry:
+        """The reading of a well-formed code that the catalogue does not define."""
+        if isinstance(code, BasicCode):
+            first = self.first_digit[code.first]
+            second = self.second_digit.get(code.second)
+            desc = f"{code.first}yz: {first.title}. {first.description}"
+            if second is not None:
+                desc += f" x{code.second}z: {second.title}. {second.description}"
+            return Entry(
+                code=code.code,
+                kind="basic",
+                title=f"Undefined {first.title.lower()} reply",
+                klass=code.klass,
+                description=desc,
+                when="No RFC, registry entry or known product defines this exact code; "
+                "read the text that came with it.",
+                fix=(first.retry,) if first.retry else (),
+                status="undefined",
+                defined=False,
+            )
+        cls = self.enhanced_class(code.klass_digit)
+        subj = self.subject(code.subject)
+        parts = []
+        if cls is not None:
+            parts.append(f"{cls.code}: {cls.title}. {cls.description}")
+        if subj is not None:
+            parts.append(f"{subj.code}: {subj.title}. {subj.description}")
+        else:
+            parts.append(f"Subject {code.subject} is not defined by RFC 3463 or the registry.")
+        return Entry(
+            code=str(code),
+            kind="enhanced",
+            title=f"Undefined {subj.title.lower() if subj else 'status'} detail",
+            klass=code.klass,
+            description=" ".join(parts),
+            when="The IANA registry defines no such detail code; read the text that came "
+            "with it.",
+            fix=cls.fix if cls is not None else (),
+            status="undefined",
+            related=(subj.code,) if subj else (),
+            defined=False,
+        )
+
+    # -- listing and suggestions -------------------------------------------------
+
+    def basic_entries(self) -> Iterator[Entry]:
+        return iter(sorted(self._basic.values(), key=lambda e: e.code))
+
+    def enhanced_entries(self) -> Iterator[Entry]:
+        def key(e: Entry) -> tuple[int, int]:
+            _, s, d = e.code.split(".")
+            return int(s), int(d)
+
+        return iter(sorted(self._enhanced.values(), key=key))
+
+    def class_entries(self) -> Iterable[Entry]:
+        return self._classes.values()
+
+    def subject_entries(self) -> Iterable[Entry]:
+        return self._subjects.values()
+
+    def all_entries(self) -> Iterator[Entry]:
+        yield from self.basic_entries()
+        yield from self.class_entries()
+        yield from self.subject_entries()
+        yield from self.enhanced_entries()
+
+    def known_codes(self) -> set[str]:
+        return set(self._basic) | set(self._enhanced) | set(self._classes) | set(self._subjects)
+
+    def suggest(self, text: str, limit: int = 3) -> list[str]:
+        """The nearest defined codes to what the user typed ("5.1.11" -> 5.1.1, 5.1.10).
+
+        Nearest by edit distance; ties go to the longer shared prefix, then to the closer
+        number. Only the best distance is offered: "5.1.11" gets 5.1.1 and 5.1.10, not
+        every code one or two keystrokes away.
+        """
+        s = text.strip().lstrip("#")
+        if not s:
+            return []
+        if "." in s:
+            digit = s[0] if s[0] in "245" else "5"
+            pool = [f"{digit}{c[1:]}" for c in self._enhanced]
+            parts = s.split(".")
+            # A typo is likelier in the detail than in the subject: stay within the typed
+            # subject when the catalogue has it (5.1.11 is some 5.1.x, not 5.7.11).
+            if len(parts) == 3 and parts[1].isdigit():
+                pool = [c for c in pool if c.split(".")[1] == str(int(parts[1]))] or pool
+        else:
+            pool = list(self._basic)
+        if not pool:
+            return []
+        ranked = sorted(pool, key=lambda c: (_distance(s, c), -_common_prefix(c, s), _gap(c, s)))
+        best = _distance(s, ranked[0])
+        if best > max(2, len(s) // 2):
+            return []
+        return [c for c in ranked if _distance(s, c) == best][:limit]
+
+
+def _common_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def _distance(a: str, b: str) -> int:
+    """Levenshtein distance: insertions, deletions and substitutions."""
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        current = [i]
+        for j, y in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
+        previous = current
+    return previous[-1]
+
+
+def _gap(a: str, b: str) -> int:
+    """How far apart the last numbers of two codes are (0 when either has none)."""
+    try:
+        return abs(int(a.rsplit(".", 1)[-1]) - int(b.rsplit(".", 1)[-1]))
+    except ValueError:
+        return 0
+
+
+def _data_file(name: str, env: str | None = None) -> Path:
+    """A bundled data file: beside the package in a wheel, at the repo's top in a checkout."""
+    if env and os.environ.get(env):
+        return Path(os.environ[env])
+    here = Path(__file__).resolve().parent
+    for candidate in (here / name, here.parent / name):
+        if candidate.is_file():
+            return candidate
+    raise CatalogueError(f"{name} not found beside {here}")
+
+
+def load_yaml(path: Path) -> Any:
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        with path.open("rb") as fh:
+            return yaml.load(fh, Loader=loader)  # noqa: S506 - a safe loader
+    except OSError as exc:
+        raise CatalogueError(f"cannot read {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise CatalogueError(f"{path} is not valid YAML: {exc}") from None
+
+
+def data_path(name: str, env: str | None = None) -> Path:
+    return _data_file(name, env)
+
+
+@cache
+def get_catalogue() -> Catalogue:
+    """The catalogue, loaded once per process."""
+    path = _data_file("codes.yaml", ENV_CATALOGUE)
+    data = load_yaml(path)
+    if not isinstance(data, Mapping):
+        raise CatalogueError(f"{path}: the catalogue must be a mapping")
+    return Catalogue(data, str(path))

@@ -1,0 +1,313 @@
+"""The command line: read arguments, call the core, hand the results to a renderer."""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum, StrEnum
+from typing import Annotated, NoReturn
+
+import typer
+
+from smtpcode.__about__ import __version__
+
+EXIT_OK = 0
+EXIT_NOTHING = 1
+EXIT_USAGE = 2
+EXIT_INPUT = 3
+
+app = typer.Typer(
+    name="smtpcode",
+    help="Explain SMTP reply codes, enhanced status codes, mail logs and bounces.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class Color(str, Enum):
+    auto = "auto"
+    always = "always"
+    never = "never"
+
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="One JSON object per line.")]
+ColorOpt = Annotated[
+    Color,
+    typer.Option(
+        "--color",
+        help="Colour and tables: auto (on a terminal, off when NO_COLOR is set), always, never.",
+        case_sensitive=False,
+    ),
+]
+
+
+def error(message: str) -> None:
+    from smtpcode.text import one_line
+
+    sys.stderr.write(f"smtpcode: {one_line(message)}\n")
+
+
+def die(message: str, code: int) -> NoReturn:
+    error(message)
+    raise typer.Exit(code)
+
+
+def complete_code(incomplete: str) -> list[str]:
+    from smtpcode.catalogue import get_catalogue
+
+    cat = get_catalogue()
+    codes = [e.code for e in cat.basic_entries()]
+    for e in cat.enhanced_entries():
+        codes += [f"{d}{e.code[1:]}" for d in "245"]
+    return [c for c in codes if c.startswith(incomplete)]
+
+
+def _renderer(as_json: bool, color: Color):  # type: ignore[no-untyped-def]
+    from smtpcode.render import choose_mode, make_renderer
+
+    return make_renderer(choose_mode(as_json, color.value), color.value)
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"smtpcode {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Explain SMTP reply codes, enhanced status codes, mail logs and bounces."""
+
+
+@app.command(
+    epilog=(
+        "Examples:\n\n"
+        "  smtpcode explain 550\n\n"
+        "  smtpcode explain 5.7.26\n\n"
+        '  smtpcode explain "550 5.1.1"  421 4.7.0\n\n'
+        '  smtpcode explain "550 5.1.1 <x@example.com>: Recipient address rejected: '
+        'User unknown"\n\n'
+        "  smtpcode explain --json 554"
+    )
+)
+def explain(
+    queries: Annotated[
+        list[str],
+        typer.Argument(
+            help="Codes or whole replies: 550, 5.1.1, '550 5.1.1', '550-5.1.1', "
+            "'550 5.1.1 <x@example.com>: User unknown'.",
+            autocompletion=complete_code,
+            show_default=False,
+        ),
+    ],
+    as_json: JsonOpt = False,
+    color: ColorOpt = Color.auto,
+) -> None:
+    """Explain what a reply code means, when you see it and how to fix it."""
+    from smtpcode.api import explain_query
+    from smtpcode.catalogue import get_catalogue
+    from smtpcode.codes import CodeSyntaxError
+
+    status = EXIT_OK
+    renderer = _renderer(as_json, color)
+    for query in queries:
+        try:
+            finding = explain_query(query)
+        except CodeSyntaxError as exc:
+            hint = get_catalogue().suggest(query.strip().split(None, 1)[0] if query.strip() else "")
+            more = f" (did you mean {', '.join(hint)}?)" if hint else ""
+            error(f"{query!r} is not an SMTP code: {exc.why}{more}")
+            status = max(status, EXIT_USAGE)
+            continue
+        renderer.explain(finding)
+        if finding.undefined:
+            hint = []
+            for code in finding.undefined:
+                hint += get_catalogue().suggest(code)
+            more = f"; nearest defined: {', '.join(hint)}" if hint else ""
+            error(f"{', '.join(finding.undefined)}: not defined by any RFC or the registry{more}")
+            status = max(status, EXIT_NOTHING)
+    renderer.close()
+    raise typer.Exit(status)
+
+
+def nearest(text: str) -> str:
+    """" (did you mean 5.1.1, 5.1.10?)" for a code the catalogue does not define, or ""."""
+    from smtpcode.catalogue import get_catalogue
+
+    hint = get_catalogue().suggest(text)
+    return f" (did you mean {', '.join(hint)}?)" if hint else ""
+
+
+def report_undefined(codes: tuple[str, ...]) -> None:
+    """Well-formed codes nobody defines: say so on stderr, with the nearest defined ones."""
+    for code in codes:
+        error(f"{code}: not defined by any RFC or the registry{nearest(code)}")
+
+
+@app.command(
+    epilog=(
+        "\b\nExamples:\n"
+        "  smtpcode compare 214 550\n"
+        "  smtpcode compare 4.2.2 5.2.2\n"
+        '  smtpcode compare "550 5.1.1" 5.7.1\n'
+        "  smtpcode compare 450 451 452\n"
+        "  smtpcode compare --json 421 4.7.0"
+    )
+)
+def compare(
+    queries: Annotated[
+        list[str],
+        typer.Argument(
+            help="Two or more codes, basic, enhanced or both: 550, 5.2.2, '550 5.1.1'.",
+            autocompletion=complete_code,
+            show_default=False,
+        ),
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+    color: ColorOpt = Color.auto,
+) -> None:
+    """Compare codes side by side: class, meaning, fix, retry, who acts, key differences."""
+    from smtpcode.codes import CodeSyntaxError, parse_query
+    from smtpcode.compare import compare as compare_codes
+
+    if len(queries) < 2:
+        die("compare needs at least two codes, for example: smtpcode compare 450 550", EXIT_USAGE)
+    bad = False
+    for query in queries:
+        try:
+            parse_query(query)
+        except CodeSyntaxError as exc:
+            head = query.strip().split(None, 1)[0] if query.strip() else ""
+            error(f"{query!r} is not an SMTP code: {exc.why}{nearest(head)}")
+            bad = True
+    if bad:
+        raise typer.Exit(EXIT_USAGE)
+    comparison = compare_codes(queries)
+    renderer = _renderer(as_json, color)
+    renderer.compare(comparison)
+    renderer.close()
+    report_undefined(comparison.undefined)
+    raise typer.Exit(EXIT_NOTHING if comparison.undefined else EXIT_OK)
+
+
+class Status(StrEnum):
+    standard = "standard"
+    extension = "extension"
+    registry = "registry"
+    vendor = "vendor"
+    folklore = "folklore"
+
+
+@app.command(
+    "list",
+    epilog=(
+        "\b\nMasks: x, X or * stands for any digit; a mask without dots is a basic code\n"
+        "(5 = 5xx), one with dots an enhanced code (5.1 = 5.1.x). Without a class digit\n"
+        "(x.7.x) enhanced codes are listed for any class, as X.7.1.\n"
+        "\b\nExamples:\n"
+        "  smtpcode list\n"
+        "  smtpcode list 5xx\n"
+        "  smtpcode list 55x\n"
+        "  smtpcode list 4.7.x\n"
+        "  smtpcode list x.7.x --status extension\n"
+        "  smtpcode list --status vendor --status folklore\n"
+        "  smtpcode list --json 5.1.*"
+    ),
+)
+def list_codes(
+    mask: Annotated[
+        str | None,
+        typer.Argument(
+            help="Which codes: 5xx, 55x, 5, 4.7.x, x.7.x, 5.1.* (all codes without one).",
+            show_default=False,
+        ),
+    ] = None,
+    status: Annotated[
+        list[Status] | None,
+        typer.Option(
+            "--status",
+            help="Only codes of this status (repeat for several).",
+            case_sensitive=False,
+            show_default=False,
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+    color: ColorOpt = Color.auto,
+) -> None:
+    """List every code in the catalogue, or those matching a mask."""
+    from smtpcode.browse import MaskError, list_entries, parse_mask
+
+    try:
+        parsed = parse_mask(mask) if mask is not None else None
+    except MaskError as exc:
+        die(f"{mask!r} is not a code mask: {exc.why}", EXIT_USAGE)
+    entries = list_entries(parsed, [s.value for s in status or ()])
+    if not entries:
+        which = f" {mask}" if mask is not None else ""
+        only = f" with status {', '.join(s.value for s in status)}" if status else ""
+        die(f"no code{which}{only} in the catalogue", EXIT_NOTHING)
+    renderer = _renderer(as_json, color)
+    renderer.entries(entries)
+    renderer.close()
+
+
+@app.command(
+    epilog=(
+        "\b\nExamples:\n"
+        '  smtpcode search "mailbox full"\n'
+        "  smtpcode search relay denied\n"
+        "  smtpcode search greylisting\n"
+        "  smtpcode search --json dmarc"
+    )
+)
+def search(
+    words: Annotated[
+        list[str],
+        typer.Argument(
+            help="Words to look for, in any order; case and accents do not matter.",
+            show_default=False,
+        ),
+    ],
+    as_json: JsonOpt = False,
+    color: ColorOpt = Color.auto,
+) -> None:
+    """Search the titles, descriptions, situations and fixes of every code."""
+    from smtpcode.browse import search as search_catalogue
+
+    query = " ".join(words).strip()
+    if not query:
+        die("give some words to search for, for example: smtpcode search mailbox full", EXIT_USAGE)
+    result = search_catalogue(query)
+    if not result.hits:
+        more = f"; did you mean: {result.suggestion}?" if result.suggestion else ""
+        die(f"no code mentions {query!r}{more}", EXIT_NOTHING)
+    renderer = _renderer(as_json, color)
+    renderer.entries(result.entries)
+    renderer.close()
+
+
+def main() -> None:
+    """Entry point: run the app, turning the expected failures into exit codes."""
+    from smtpcode.catalogue import CatalogueError
+
+    try:
+        app()
+    except CatalogueError as exc:
+        error(f"broken catalogue: {exc}")
+        sys.exit(EXIT_INPUT)
+    except BrokenPipeError:
+        # The reader went away (| head): stop quietly, and keep Python from complaining
+        # about the flush at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(EXIT_OK)
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,441 @@
+"""Comparing codes side by side: what each means and what tells them apart.
+
+Every sentence here is a template filled with catalogue facts (class, retry advice,
+subject, commands, who acts, status); there are no texts stored for particular pairs,
+so any two (or more) codes compare the same way. No Typer or Rich here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from smtpcode.catalogue import Catalogue, Entry, get_catalogue
+from smtpcode.codes import Query, parse_query
+
+K = TypeVar("K", bound=Hashable)
+
+# How the class names of GUIDE §3 read after "is" / "are".
+_CLASS_WORDS = {"success": "successful"}
+# How the catalogue's actor names read in a sentence.
+_ACTOR_WORDS = {
+    "sender": "the sender",
+    "sender-admin": "the sender's admin",
+    "recipient": "the recipient",
+    "receiving-admin": "the receiving admin",
+    "client": "the client software",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """What a code is about: the second digit of a basic code (x5z), the subject of an
+    enhanced one (X.2.X), and its exact condition (the code, or X.2.2 for any class)."""
+
+    key: str
+    title: str
+    condition: str
+    condition_title: str
+
+    @property
+    def phrase(self) -> str:
+        """ "about addressing status (X.1.X)" or "in category x5z (Mail system)"."""
+        if self.key.startswith("X."):
+            return f"about {_lower_first(self.title)} ({self.key})"
+        return f"in category {self.key} ({self.title})"
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One compared code: its entries (basic, then enhanced) and the facts drawn from them."""
+
+    code: str
+    klass: str | None
+    class_label: str  # "5xx Permanent Negative Completion", "4.X.X Persistent transient failure"
+    class_description: str
+    retry: str
+    entries: tuple[Entry, ...]
+    subject: Subject
+    commands: tuple[str, ...]
+    actors: tuple[str, ...]
+    undefined: tuple[str, ...]
+
+    @property
+    def main(self) -> Entry:
+        """The finest entry: the enhanced one where there is one."""
+        return self.entries[-1]
+
+    def to_dict(self) -> dict[str, object]:
+        basic = next((e for e in self.entries if e.kind == "basic"), None)
+        enhanced = next((e for e in self.entries if e.kind == "enhanced"), None)
+        return {
+            "code": self.code,
+            "class": self.klass,
+            "class_label": self.class_label,
+            "retry": self.retry,
+            "subject": self.subject.key,
+            "commands": list(self.commands),
+            "actors": list(self.actors),
+            "basic": basic.to_dict() if basic else None,
+            "enhanced": enhanced.to_dict() if enhanced else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Aspect:
+    """One row of the side-by-side view: a label and each column's value (lines)."""
+
+    label: str
+    values: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    columns: tuple[Column, ...]
+    summary: str
+    differences: tuple[str, ...]
+    when: tuple[str, ...]
+
+    @property
+    def same(self) -> bool:
+        return len({c.code for c in self.columns}) == 1
+
+    @property
+    def undefined(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(u for c in self.columns for u in c.undefined))
+
+    def aspects(self) -> list[Aspect]:
+        """What the side-by-side view shows, in order; empty aspects are left out."""
+        getters: list[tuple[str, Callable[[Column], tuple[str, ...]]]] = [
+            ("Class", lambda c: (c.class_label,)),
+            ("Title", lambda c: _per_entry(c, lambda e: (e.title,))),
+            ("Meaning", lambda c: _per_entry(c, lambda e: (e.description,))),
+            ("When you see it", lambda c: _per_entry(c, lambda e: (e.when,))),
+            ("How to fix", lambda c: c.main.fix),
+            ("Retry", lambda c: (c.retry,) if c.retry else ()),
+            ("Who acts", lambda c: (_actor_phrase(c.actors, capital=True),) if c.actors else ()),
+            ("After commands", lambda c: (", ".join(c.commands),) if c.commands else ()),
+            (
+                "Status",
+                lambda c: _per_entry(c, lambda e: (e.status if e.defined else "undefined",)),
+            ),
+            ("RFCs", lambda c: ("; ".join(dict.fromkeys(r for e in c.entries for r in e.rfcs)),)),
+        ]
+        aspects = []
+        for label, get in getters:
+            values = tuple(get(c) for c in self.columns)
+            if any(values):
+                aspects.append(Aspect(label, values))
+        return aspects
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "codes": [c.code for c in self.columns],
+            "same": self.same,
+            "summary": self.summary,
+            "entries": [c.to_dict() for c in self.columns],
+            "differences": list(self.differences),
+            "when": list(self.when),
+            "undefined": list(self.undefined),
+        }
+
+
+def _per_entry(column: Column, get: Callable[[Entry], tuple[str, ...]]) -> tuple[str, ...]:
+    """Each entry's value; prefixed with its code when a column holds two entries."""
+    if len(column.entries) == 1:
+        return get(column.entries[0])
+    return tuple(f"{e.code}: {v}" for e in column.entries for v in get(e))
+
+
+# -- building the columns -------------------------------------------------------------
+
+
+def _subject(cat: Catalogue, query: Query, entries: Sequence[Entry]) -> Subject:
+    if query.enhanced is not None:
+        e = query.enhanced
+        subj = cat.subject(e.subject)
+        return Subject(
+            key=e.subject_key,
+            title=subj.title if subj else f"subject {e.subject}",
+            condition=e.generic,
+            condition_title=entries[-1].title,
+        )
+    code = str(query.basic)
+    second = cat.second_digit.get(code[1])
+    return Subject(
+        key=f"x{code[1]}z",
+        title=second.title if second else f"category {code[1]}",
+        condition=code,
+        condition_title=entries[0].title,
+    )
+
+
+def column(query: Query, catalogue: Catalogue | None = None) -> Column:
+    """The facts of one code for a comparison; undefined codes get their structural reading."""
+    cat = catalogue or get_catalogue()
+    entries: list[Entry] = []
+    if query.basic is not None:
+        entries.append(cat.basic(query.basic) or cat.structural(query.basic))
+    if query.enhanced is not None:
+        entries.append(cat.enhanced(query.enhanced) or cat.structural(query.enhanced))
+    code = " ".join(str(c) for c in (query.basic, query.enhanced) if c is not None)
+    # The basic code decides the class where both are given (as in diagnosis).
+    first = query.basic if query.basic is not None else query.enhanced
+    if first is None:  # parse_query never returns a query without a code
+        raise ValueError("a query without a code")
+    klass = first.klass
+    digit = cat.first_digit.get(code[0])
+    eclass = cat.enhanced_class(code[0]) if query.basic is None else None
+    if eclass is not None:
+        label, meaning = f"{eclass.code} {eclass.title}", eclass.description
+    elif digit is not None:
+        label, meaning = f"{code[0]}xx {digit.title}", digit.description
+    else:
+        label, meaning = klass, ""
+    return Column(
+        code=code,
+        klass=klass,
+        class_label=label,
+        class_description=meaning,
+        # RFC 3463 gives enhanced classes the retry semantics of the basic first digit.
+        retry=digit.retry if digit else "",
+        entries=tuple(entries),
+        subject=_subject(cat, query, entries),
+        commands=tuple(dict.fromkeys(c for e in entries for c in e.commands)),
+        actors=tuple(dict.fromkeys(a for e in entries for a in e.actors)),
+        undefined=tuple(e.code for e in entries if not e.defined),
+    )
+
+
+def compare(queries: Sequence[str], catalogue: Catalogue | None = None) -> Comparison:
+    """Compare codes ("214", "5.2.2", "550 5.1.1") side by side.
+
+    Raises smtpcode.codes.CodeSyntaxError for a query that is not a code.
+    """
+    cat = catalogue or get_catalogue()
+    columns = tuple(column(parse_query(q), cat) for q in queries)
+    return Comparison(
+        columns=columns,
+        summary=_summary(columns),
+        differences=tuple(differences(columns)),
+        when=tuple(_when(c) for c in _distinct(columns)),
+    )
+
+
+# -- sentences --------------------------------------------------------------------------
+
+
+def _distinct(columns: Sequence[Column]) -> list[Column]:
+    """The columns without repeats of the same code, in order."""
+    seen: dict[str, Column] = {}
+    for c in columns:
+        seen.setdefault(c.code, c)
+    return list(seen.values())
+
+
+def _join(items: Sequence[str], word: str = "and") -> str:
+    items = list(items)
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {word} {items[-1]}"
+
+
+def _everyone(n: int) -> str:
+    return "Both" if n == 2 else f"All {n}"
+
+
+def _groups(columns: Sequence[Column], key: Callable[[Column], K]) -> list[tuple[K, list[Column]]]:
+    """Columns grouped by a fact, in the order the facts first appear."""
+    groups: dict[K, list[Column]] = {}
+    for c in columns:
+        groups.setdefault(key(c), []).append(c)
+    return list(groups.items())
+
+
+def _codes(columns: Sequence[Column]) -> str:
+    """ "450 and 451 are" / "452 is": the subject of a sentence about some columns."""
+    return f"{_join([c.code for c in columns])} {'are' if len(columns) > 1 else 'is'}"
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _lower_first(text: str) -> str:
+    """Lower-case the first letter of a title, but not of an acronym ("RFC", "TLS")."""
+    return text[:1].lower() + text[1:] if text[:1].isupper() and not text[1:2].isupper() else text
+
+
+def _kind(column: Column, plural: bool) -> str:
+    kinds = [e.kind for e in column.entries]
+    if kinds == ["basic"]:
+        return "replies" if plural else "reply"
+    if kinds == ["enhanced"]:
+        return "enhanced status codes" if plural else "enhanced status code"
+    return f"{'replies' if plural else 'reply'} with an enhanced status code"
+
+
+def _summary(columns: Sequence[Column]) -> str:
+    parts = []
+    for _, group in _groups(_distinct(columns), lambda c: (c.class_label, _kind(c, False))):
+        c = group[0]
+        label, _, title = c.class_label.partition(" ")
+        article = "" if len(group) > 1 else "a "
+        parts.append(f"{_codes(group)} {article}{label} {title.lower()} {_kind(c, len(group) > 1)}")
+    return "; ".join(parts) + "."
+
+
+def _actor_phrase(actors: Sequence[str], capital: bool = False) -> str:
+    if not actors:
+        phrase = "the catalogue does not say who"
+    elif list(actors) == ["nobody"]:
+        phrase = "nobody"
+    else:
+        phrase = _join([_ACTOR_WORDS.get(a, a) for a in actors if a != "nobody"], "or")
+    return _capital(phrase) if capital else phrase
+
+
+def differences(columns: Sequence[Column]) -> list[str]:
+    """Sentences on what tells the codes apart (and what they share), from catalogue facts."""
+    distinct = _distinct(columns)
+    if len(distinct) == 1:
+        return [f"{distinct[0].code} is compared with itself: there is no difference."]
+    out: list[str] = []
+    repeated = [c for c in distinct if sum(o.code == c.code for o in columns) > 1]
+    if repeated:
+        out.append(f"{_codes(repeated)} given more than once; each is compared once.")
+    out.append(_class_sentence(distinct))
+    out.append(_subject_sentence(distinct))
+    out += _association_sentences(distinct)
+    for sentence in (_commands_sentence(distinct), _actors_sentence(distinct)):
+        if sentence:
+            out.append(sentence)
+    status = _status_sentence(distinct)
+    if status:
+        out.append(status)
+    return out
+
+
+def _class_word(column: Column) -> str:
+    return _CLASS_WORDS.get(column.klass or "", column.klass or "of no known class")
+
+
+def _gist(advice: str) -> str:
+    """The head of a catalogue retry text: up to its colon, or its first sentence."""
+    head = advice.split(":", 1)[0] if ":" in advice else advice.split(". ", 1)[0]
+    head = re.sub(r"\s*\([^()]*\)\.?$", "", head.strip())  # drop a closing aside
+    return _lower_first(head.rstrip("."))
+
+
+def _class_sentence(columns: Sequence[Column]) -> str:
+    groups = _groups(columns, lambda c: c.klass)
+    parts = []
+    for _, group in groups:
+        c = group[0]
+        labels = " / ".join(dict.fromkeys(g.class_label for g in group))
+        if len(groups) == 1:
+            return (
+                f"{_everyone(len(group))} are {_class_word(c)} ({labels}), with the same "
+                f"retry advice: {_gist(c.retry)}."
+            )
+        parts.append(f"{_codes(group)} {_class_word(c)} ({labels}): {_gist(c.retry)}")
+    return "; ".join(parts) + "."
+
+
+def _subject_sentence(columns: Sequence[Column]) -> str:
+    if len(_groups(columns, lambda c: c.subject.condition)) == 1:
+        s = columns[0].subject
+        return (
+            f'{_everyone(len(columns))} report the same condition, "{s.condition_title}" '
+            f"({s.condition}); only the class differs."
+        )
+    subjects = _groups(columns, lambda c: c.subject.key)
+    if len(subjects) == 1:
+        details = "; ".join(
+            f'{_join([c.code for c in group])} "{group[0].subject.condition_title}"'
+            for _, group in _groups(columns, lambda c: c.subject.condition)
+        )
+        return (
+            f"{_everyone(len(columns))} are {columns[0].subject.phrase} but report different "
+            f"conditions: {details}."
+        )
+    return _capital("; ".join(f"{_codes(g)} {g[0].subject.phrase}" for _, g in subjects)) + "."
+
+
+def _association_sentences(columns: Sequence[Column]) -> list[str]:
+    """Where the registry pairs a compared enhanced code with a compared basic code."""
+    basics = [c.code for c in columns if [e.kind for e in c.entries] == ["basic"]]
+    out = []
+    for c in columns:
+        for e in c.entries:
+            paired = [b for b in basics if e.kind == "enhanced" and b in e.associated]
+            if paired:
+                out.append(
+                    f"The IANA registry pairs {e.code} with {_join(paired, 'and with')}: a "
+                    f'server may send them together, as in "{paired[0]} {e.code}".'
+                )
+    return out
+
+
+def _command_words(commands: Sequence[str]) -> list[str]:
+    other = "any other command" if len(commands) > 1 else "any command"
+    return [other if c == "ANY" else c for c in commands]
+
+
+def _answers(column: Column, command: str) -> bool:
+    return command in column.commands or "ANY" in column.commands
+
+
+def _commands_sentence(columns: Sequence[Column]) -> str | None:
+    if not any(c.commands for c in columns):
+        return None
+    # ANY in the catalogue means the reply can follow any command, so it shares them all.
+    named = dict.fromkeys(cmd for c in columns for cmd in c.commands if cmd != "ANY")
+    shared = [cmd for cmd in named if all(_answers(c, cmd) for c in columns)]
+    if all("ANY" in c.commands for c in columns):
+        shared = ["ANY"]
+    parts = []
+    if shared:
+        parts.append(f"{_everyone(len(columns))} can answer {_join(_command_words(shared))}")
+    for c in columns:
+        own = [cmd for cmd in c.commands if cmd not in shared]
+        if not c.commands:
+            parts.append(f"the catalogue names no command for {c.code}")
+        elif own:
+            only = "only " if len(columns) > 2 or shared else ""
+            also = " also" if shared else ""
+            parts.append(f"{only}{c.code}{also} answers {_join(_command_words(own))}")
+    if not shared and all(c.commands for c in columns):
+        parts.append("no command returns " + ("both" if len(columns) == 2 else "all of them"))
+    return _capital("; ".join(parts)) + "."
+
+
+def _actors_sentence(columns: Sequence[Column]) -> str:
+    groups = _groups(columns, lambda c: c.actors)
+    if len(groups) == 1:
+        return (
+            f"For {_everyone(len(columns)).lower()}, {_actor_phrase(columns[0].actors)} has to act."
+        )
+    parts = [
+        f"for {_join([c.code for c in group])}, {_actor_phrase(actors)}" for actors, group in groups
+    ]
+    return "Who has to act: " + "; ".join(parts) + "."
+
+
+def _status(column: Column) -> str:
+    return column.main.status if column.main.defined else "undefined"
+
+
+def _status_sentence(columns: Sequence[Column]) -> str | None:
+    groups = _groups(columns, _status)
+    if len(groups) == 1:
+        status = groups[0][0]
+        return None if status == "standard" else f"{_everyone(len(columns))} are {status}."
+    return "Status: " + "; ".join(f"{_codes(g)} {st}" for st, g in groups) + "."
+
+
+def _when(column: Column) -> str:
+    after = f" after {_join(_command_words(column.commands), 'or')}" if column.commands else ""
+    return f"{column.code}{after}: {column.main.when}"

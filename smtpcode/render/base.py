@@ -1,0 +1,26 @@
+"""The one interface the three renderers share."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from smtpcode.catalogue import Entry
+    from smtpcode.compare import Comparison
+    from smtpcode.records import Finding
+
+
+class Renderer(Protocol):
+    def explain(self, finding: Finding) -> None:
+        """One finding from `explain`: the diagnosis (for a whole reply) and the meanings."""
+
+    def compare(self, comparison: Comparison) -> None:
+        """`compare`: the codes side by side, the key differences and when you see which."""
+
+    def entries(self, entries: Sequence[Entry]) -> None:
+        """`list` and `search`: one compact row per code."""
+
+    def close(self) -> None:
+        """Flush whatever is buffered."""

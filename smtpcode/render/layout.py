@@ -1,0 +1,96 @@
+"""What an explanation shows, in order: shared by the plain and the Rich renderer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from smtpcode.catalogue import Entry
+    from smtpcode.records import Finding
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    label: str
+    value: str | tuple[str, ...]
+
+
+def class_label(entry: Entry) -> str:
+    from smtpcode.catalogue import get_catalogue
+
+    cat = get_catalogue()
+    if entry.kind == "basic":
+        digit = cat.first_digit.get(entry.code[0])
+        second = cat.second_digit.get(entry.code[1])
+        label = f"{entry.code[0]}yz {digit.title}" if digit else entry.klass or ""
+        if second is not None:
+            label += f"; x{entry.code[1]}z {second.title}"
+        return label
+    if entry.code[0] in "245":
+        cls = cat.enhanced_class(entry.code[0])
+        if cls is not None:
+            return f"{entry.code[0]}.X.X {cls.title}"
+    return entry.klass or "any class"
+
+
+def heading(entry: Entry) -> str:
+    status = entry.status if entry.defined else "undefined"
+    return f"{entry.code}  {entry.title}  ({status})"
+
+
+def entry_rows(entry: Entry) -> list[Row]:
+    rows = [
+        Row("Class", class_label(entry)),
+        Row("Meaning", entry.description),
+        Row("When you see it", entry.when),
+    ]
+    if entry.fix:
+        rows.append(Row("How to fix", entry.fix))
+    if entry.commands:
+        rows.append(Row("After commands", ", ".join(entry.commands)))
+    if entry.associated:
+        rows.append(Row("Basic codes", ", ".join(entry.associated)))
+    if entry.rfcs:
+        rows.append(Row("RFCs", "; ".join(entry.rfcs)))
+    if entry.related:
+        rows.append(Row("Related", ", ".join(entry.related)))
+    return rows
+
+
+def diagnosis_rows(finding: Finding) -> list[Row]:
+    """The reply-level facts, shown when the query was a whole reply or came from parse."""
+    rows: list[Row] = []
+    r = finding.reply
+    if r.text is not None:
+        rows.append(Row("Reply", r.text))
+    if finding.summary:
+        rows.append(Row("Diagnosis", finding.summary))
+    rows.append(Row("Reason", finding.reason))
+    if finding.provider:
+        rows.append(Row("Provider", finding.provider))
+    if r.mta:
+        rows.append(Row("MTA", r.mta))
+    if r.recipient:
+        rows.append(Row("Recipient", r.recipient))
+    if r.command:
+        rows.append(Row("Command", r.command))
+    if finding.hard_bounce is not None and finding.klass not in ("success", "intermediate"):
+        rows.append(Row("Bounce", "hard" if finding.hard_bounce else "soft"))
+    if finding.advice:
+        rows.append(Row("What to do", finding.advice))
+    return rows
+
+
+def finding_title(finding: Finding) -> str:
+    codes = " ".join(c for c in (finding.reply.basic, finding.reply.enhanced) if c)
+    return codes or "reply"
+
+
+def entries_of(finding: Finding) -> list[Entry]:
+    return [e for e in (finding.basic_entry, finding.enhanced_entry) if e is not None]
+
+
+def list_row(entry: Entry) -> tuple[str, str, str, str]:
+    """One row of `list` / `search`: code, title, class and status."""
+    return entry.code, entry.title, entry.klass or "any", entry.status

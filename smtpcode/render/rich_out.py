@@ -1,0 +1,131 @@
+"""Rich panels and tables for a terminal. Data always goes in as Text, never as markup."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, TextIO
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from smtpcode.render.layout import (
+    Row,
+    diagnosis_rows,
+    entries_of,
+    entry_rows,
+    finding_title,
+    heading,
+    list_row,
+)
+from smtpcode.text import printable
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from rich.console import RenderableType
+
+    from smtpcode.catalogue import Entry
+    from smtpcode.compare import Comparison
+    from smtpcode.records import Finding
+
+CLASS_STYLE = {
+    "success": "green",
+    "intermediate": "cyan",
+    "transient": "yellow",
+    "permanent": "red",
+    "preliminary": "blue",
+}
+
+
+def make_console(stream: TextIO, color: str) -> Console:
+    no_color = color == "never" or (color == "auto" and "NO_COLOR" in os.environ)
+    return Console(
+        file=stream,
+        force_terminal=True if color == "always" else None,
+        no_color=no_color,
+        highlight=False,
+        markup=False,
+        emoji=False,
+    )
+
+
+def text(value: str, style: str = "") -> Text:
+    return Text(printable(value), style=style)
+
+
+def rows_table(rows: list[Row]) -> Table:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    for row in rows:
+        if isinstance(row.value, tuple):
+            value: RenderableType = Text("\n").join(text(f"• {v}") for v in row.value)
+        else:
+            value = text(row.value)
+        grid.add_row(Text(row.label), value)
+    return grid
+
+
+class RichRenderer:
+    def __init__(self, stream: TextIO, color: str) -> None:
+        self.console = make_console(stream, color)
+
+    def print(self, renderable: RenderableType) -> None:
+        self.console.print(renderable)
+
+    def explain(self, finding: Finding) -> None:
+        parts: list[RenderableType] = []
+        style = CLASS_STYLE.get(finding.klass or "", "")
+        if finding.reply.text is not None:
+            parts.append(rows_table(diagnosis_rows(finding)))
+        for warning in finding.warnings:
+            parts.append(text(f"⚠ {warning}", "bold yellow"))
+        for entry in entries_of(finding):
+            if parts:
+                parts.append(Text(""))
+            parts.append(text(heading(entry), f"bold {CLASS_STYLE.get(entry.klass or '', '')}"))
+            parts.append(rows_table(entry_rows(entry)))
+        self.console.print(
+            Panel(Group(*parts), title=text(finding_title(finding), f"bold {style}"), expand=True)
+        )
+
+    def compare(self, comparison: Comparison) -> None:
+        table = Table(show_lines=True, expand=True)
+        table.add_column(Text(""), style="bold", no_wrap=True)
+        for col in comparison.columns:
+            table.add_column(
+                text(col.code, f"bold {CLASS_STYLE.get(col.klass or '', '')}"),
+                overflow="fold",
+                ratio=1,
+            )
+        for aspect in comparison.aspects():
+            cells: list[RenderableType] = [Text(aspect.label)]
+            for values in aspect.values:
+                bullet = "• " if len(values) > 1 else ""
+                cells.append(Text("\n").join(text(f"{bullet}{v}") for v in values))
+            table.add_row(*cells)
+        parts: list[RenderableType] = [text(comparison.summary, "bold"), table]
+        for title, sentences in (
+            ("Key differences", comparison.differences),
+            ("When you see which", comparison.when),
+        ):
+            parts.append(Text(title, style="bold"))
+            parts.extend(text(f"• {s}") for s in sentences)
+        self.console.print(Group(*parts))
+
+    def entries(self, entries: Sequence[Entry]) -> None:
+        table = Table(box=None, pad_edge=False, header_style="bold")
+        table.add_column("Code", no_wrap=True)
+        table.add_column("Title", overflow="fold")
+        table.add_column("Class", no_wrap=True)
+        table.add_column("Status", no_wrap=True)
+        for entry in entries:
+            code, title, klass, status = list_row(entry)
+            style = CLASS_STYLE.get(entry.klass or "", "")
+            table.add_row(text(code, style), text(title), text(klass, style), text(status))
+        self.console.print(table)
+
+    def close(self) -> None:
+        self.console.file.flush()

@@ -1,0 +1,37 @@
+"""Pin the environment so CLI output does not depend on the machine running the tests."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).parent / "data"
+
+for var in ("FORCE_COLOR", "GITHUB_ACTIONS", "CLICOLOR_FORCE", "NO_COLOR", "TTY_COMPATIBLE"):
+    os.environ.pop(var, None)
+os.environ["TERM"] = "dumb"
+os.environ["COLUMNS"] = "100"
+os.environ["LINES"] = "50"
+
+
+@pytest.fixture
+def data_dir() -> Path:
+    return DATA
+
+
+@pytest.fixture
+def run():
+    """Run the CLI in-process: returns (exit code, stdout, stderr)."""
+    from typer.testing import CliRunner
+
+    from smtpcode.cli import app
+
+    runner = CliRunner()
+
+    def _run(*args: str, input: str | bytes | None = None, env: dict[str, str] | None = None):
+        result = runner.invoke(app, list(args), input=input, env=env, catch_exceptions=False)
+        return result.exit_code, result.stdout, result.stderr
+
+    return _run

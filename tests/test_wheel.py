@@ -1,0 +1,68 @@
+"""The wheel carries codes.yaml and rules.yaml: smtpcode works from a fresh virtual environment."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import venv
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    (found,) = out.glob("smtpcode-*.whl")
+    return found
+
+
+def test_wheel_contains_the_data(wheel: Path) -> None:
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "smtpcode/codes.yaml" in names
+    assert "smtpcode/rules.yaml" in names
+    assert "smtpcode/cli.py" in names
+
+
+def test_installed_wheel_explains(wheel: Path, tmp_path: Path) -> None:
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=True)
+    bindir = env_dir / ("Scripts" if os.name == "nt" else "bin")
+    subprocess.run(
+        [str(bindir / "python"), "-m", "pip", "install", "--quiet", str(wheel)],
+        check=True,
+        capture_output=True,
+    )
+    # Run from elsewhere so nothing can be found through the checkout.
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "SMTPCODE_CATALOGUE")}
+    done = subprocess.run(
+        [str(bindir / "smtpcode"), "explain", "--json", "550"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    finding = json.loads(done.stdout)
+    assert finding["meaning"]["basic"]["code"] == "550"
+    where = subprocess.run(
+        [str(bindir / "python"), "-c", "import smtpcode.catalogue as c; print(c.data_path('codes.yaml'))"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "site-packages" in where.stdout
