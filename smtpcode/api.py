@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import io
+import os
+from collections.abc import Iterable, Iterator
+from typing import BinaryIO
+
 from smtpcode.codes import parse_query
 from smtpcode.diagnose import diagnose
 from smtpcode.records import Finding, Reply
@@ -19,3 +24,54 @@ def explain_query(query: str) -> Finding:
         text=q.text,
     )
     return diagnose(reply)
+
+
+ParseSource = str | bytes | os.PathLike[str] | BinaryIO | Iterable[str] | Iterable[bytes]
+
+
+def parse(
+    source: ParseSource, *, input_name: str | None = None, fmt: str = "auto"
+) -> Iterator[Finding]:
+    """Find and explain every SMTP reply in a log, transcript, bounce or JSON event.
+
+    `source` is a path (os.PathLike, e.g. pathlib.Path), the text itself (str or bytes),
+    a binary stream, or an iterable of lines. Findings come as they are found, in input
+    order; memory stays flat however long the input. `fmt` forces an input family (see
+    smtpcode.extract.FORMATS); `input_name` is what findings give as their `input`.
+
+    Raises OSError when a path cannot be opened.
+    """
+    from smtpcode.extract import Scanner
+    from smtpcode.stream import Findings
+
+    if isinstance(source, os.PathLike):
+        name = input_name if input_name is not None else os.fspath(source)
+        return _parse_path(os.fspath(source), name, fmt)
+    scanner = Scanner(input_name, fmt)
+    if isinstance(source, str):
+        replies = scanner.scan_stream(io.BytesIO(source.encode("utf-8", "surrogateescape")))
+    elif isinstance(source, bytes | bytearray):
+        replies = scanner.scan_stream(io.BytesIO(bytes(source)))
+    elif hasattr(source, "read"):
+        replies = scanner.scan_stream(source)  # type: ignore[arg-type]
+    else:
+        replies = scanner.scan_lines(_as_lines(source))  # type: ignore[arg-type]
+    return Findings()(replies)
+
+
+def _parse_path(path: str, name: str | None, fmt: str) -> Iterator[Finding]:
+    from smtpcode.extract import Scanner
+    from smtpcode.stream import Findings
+
+    with open(path, "rb") as stream:
+        yield from Findings()(Scanner(name, fmt).scan_stream(stream))
+
+
+def _as_lines(lines: Iterable[str] | Iterable[bytes]) -> Iterator[bytes]:
+    """Lines given one by one, with or without their line ends, as bytes."""
+    for item in lines:
+        raw = item.encode("utf-8", "surrogateescape") if isinstance(item, str) else item
+        if b"\n" in raw or b"\r" in raw:
+            yield from raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n").rstrip(b"\n").split(b"\n")
+        else:
+            yield raw

@@ -6,14 +6,16 @@ is built once per process from the catalogue's own texts; nothing here describes
 
 from __future__ import annotations
 
+import bisect
 import difflib
+import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 
-from smtpcode.catalogue import Catalogue, Entry, get_catalogue
+from smtpcode.catalogue import STATUSES, Catalogue, Entry, get_catalogue
 from smtpcode.codes import EnhancedCode
 
 
@@ -130,8 +132,9 @@ _FIELDS: tuple[tuple[str, float], ...] = (
     ("title", 5.0),
     ("description", 2.0),
     ("when", 2.0),
-    ("phrases", 2.0),
     ("fix", 1.0),
+    # Rule phrasings belong to a reason that many codes share: evidence, but weak.
+    ("phrases", 1.0),
 )
 _PREFIX_FACTOR = 0.5  # "quota" finding "quotas" counts, but less than the word itself
 
@@ -189,15 +192,17 @@ class SearchResult:
 
 
 class SearchIndex:
-    """Stemmed terms of every code's texts, with the fields each term occurs in."""
+    """Stemmed terms of every code's texts, weighted by the fields they occur in."""
 
     def __init__(
         self, entries: Iterable[Entry], phrases: Callable[[Entry], Iterable[str]] | None = None
     ) -> None:
         self.entries: list[Entry] = list(entries)
-        # term -> entry position -> best field weight
+        # term -> entry position -> weight: the field weights summed over the fields the
+        # term occurs in, damped for repeats (a word said three times is not 3x as relevant).
         self._postings: dict[str, dict[int, float]] = {}
-        self._texts: list[str] = []
+        self._titles: list[frozenset[str]] = []
+        self._texts: list[tuple[list[str], list[str]]] = []  # stems of title, of everything
         self._vocabulary: set[str] = set()
         for i, entry in enumerate(self.entries):
             fields = {
@@ -209,20 +214,23 @@ class SearchIndex:
                 "phrases": " ".join(phrases(entry)) if phrases else "",
             }
             for name, weight in _FIELDS:
-                for w in words(fields[name]):
-                    self._vocabulary.add(w)
-                    slot = self._postings.setdefault(stem(w), {})
-                    slot[i] = max(slot.get(i, 0.0), weight)
-            # For phrase bonuses: the folded words, space-joined, of title and description.
-            self._texts.append(" ".join(words(f"{entry.title} {entry.description}")))
+                found = words(fields[name])
+                self._vocabulary.update(found)
+                counts: dict[str, int] = {}
+                for w in found:
+                    counts[stem(w)] = counts.get(stem(w), 0) + 1
+                for term, n in counts.items():
+                    slot = self._postings.setdefault(term, {})
+                    slot[i] = slot.get(i, 0.0) + weight * (1 + math.log(n))
+            self._titles.append(frozenset(terms(entry.title)))
+            everything = [stem(w) for w in words(" ".join(fields.values()))]
+            self._texts.append(([stem(w) for w in words(entry.title)], everything))
         self._terms = sorted(self._postings)
 
     def _matches(self, term: str) -> dict[int, float]:
         """Entry position -> weight for one query term, counting words that start with it."""
         found = dict(self._postings.get(term, {}))
         if len(term) >= 3:
-            import bisect
-
             k = bisect.bisect_right(self._terms, term)
             while k < len(self._terms) and self._terms[k].startswith(term):
                 for i, w in self._postings[self._terms[k]].items():
@@ -230,28 +238,40 @@ class SearchIndex:
                 k += 1
         return found
 
+    def _bonus(self, i: int, qterms: set[str]) -> float:
+        """Ranking beyond word weights: a title the query covers ("Mailbox full" for
+        "mailbox full" beats "Mailbox full or too many recipients"), the words side by
+        side in any order, and standard codes before folklore when all else is equal."""
+        title, everything = self._texts[i]
+        bonus = 0.0
+        if self._titles[i]:
+            bonus += 4.0 * len(self._titles[i] & qterms) / len(self._titles[i])
+        if len(qterms) > 1:
+            # Side by side: within a window one word longer than the query ("mailbox is full").
+            slack = len(qterms) + 1
+            bonus += 5.0 if _window(title, qterms) <= slack else 0.0
+            bonus += 3.0 if _window(everything, qterms) <= slack else 0.0
+        status = self.entries[i].status
+        return bonus + (0.1 * (len(STATUSES) - STATUSES.index(status)) if status in STATUSES else 0)
+
     def search(self, query: str, limit: int | None = None) -> SearchResult:
-        """Entries containing every word of the query, best first."""
+        """Entries containing every word of the query (in any order), best first."""
         qterms = terms(query) or [stem(w) for w in words(query)]
         if not qterms:
             return SearchResult(query, ())
-        scores: dict[int, float] | None = None
-        for term in dict.fromkeys(qterms):
+        scores: dict[int, float] = {}
+        for n, term in enumerate(dict.fromkeys(qterms)):
             matched = self._matches(term)
-            if scores is None:
-                scores = matched
-            else:
-                scores = {i: s + matched[i] for i, s in scores.items() if i in matched}
+            scores = (
+                matched
+                if n == 0
+                else {i: s + matched[i] for i, s in scores.items() if i in matched}
+            )
             if not scores:
-                break
-        if not scores:
-            return SearchResult(query, (), self.suggest(query))
-        phrase = " ".join(words(query))
+                return SearchResult(query, (), self.suggest(query))
+        wanted = set(qterms)
         ranked = sorted(
-            (
-                Hit(self.entries[i], s + (3.0 if " " in phrase and phrase in self._texts[i] else 0))
-                for i, s in scores.items()
-            ),
+            (Hit(self.entries[i], s + self._bonus(i, wanted)) for i, s in scores.items()),
             key=lambda h: -h.score,  # sorted() is stable: ties keep catalogue order
         )
         return SearchResult(query, tuple(ranked[:limit] if limit else ranked))
@@ -272,15 +292,57 @@ class SearchIndex:
         return " ".join(out) if changed else None
 
 
+def _window(seq: list[str], wanted: set[str]) -> int:
+    """The length of the shortest stretch of seq holding every wanted term (or a huge one)."""
+    best = len(seq) + 1_000
+    last: dict[str, int] = {}
+    for pos, term in enumerate(seq):
+        if term in wanted:
+            last[term] = pos
+            if len(last) == len(wanted):
+                best = min(best, pos - min(last.values()) + 1)
+    return best
+
+
 def _search_entries(cat: Catalogue) -> Iterator[Entry]:
     yield from cat.basic_entries()
     yield from cat.enhanced_entries()
 
 
+def rule_phrases() -> Callable[[Entry], tuple[str, ...]] | None:
+    """Per code, the reply phrasings the diagnosis rules know for the reason it implies
+    ("the email account that you tried to reach does not exist" for X.1.1), so a search
+    for words servers actually say finds the code. None when the rules cannot be read:
+    search then still covers the catalogue."""
+    from smtpcode.catalogue import CatalogueError
+
+    try:
+        from smtpcode.diagnose import get_rules
+
+        rules = get_rules()
+    except CatalogueError:
+        return None
+    by_reason: dict[str, list[str]] = {}
+    for sig in rules.signatures:
+        if sig.kind == "reason":
+            by_reason.setdefault(sig.value, []).extend(sig.phrases)
+
+    def phrases(entry: Entry) -> tuple[str, ...]:
+        if "." in entry.code:
+            # An any-class entry ("X.1.1") reads like its permanent form.
+            enhanced = "5" + entry.code[1:] if entry.code.startswith("X") else entry.code
+            reason, _ = rules.code_reason(None, enhanced)
+        else:
+            reason, _ = rules.code_reason(entry.code, None)
+        return tuple(dict.fromkeys(by_reason.get(reason, ())))
+
+    return phrases
+
+
 @cache
 def get_index() -> SearchIndex:
-    """The index over the shipped catalogue, built on first use."""
-    return SearchIndex(_search_entries(get_catalogue()))
+    """The index over the shipped catalogue and the rules' phrasings, built on first use."""
+    return SearchIndex(_search_entries(get_catalogue()), rule_phrases())
 
 
 def search(query: str, limit: int | None = None) -> SearchResult:

@@ -124,9 +124,7 @@ class Catalogue:
                 )
                 for k, v in meta["second_digit"].items()
             }
-            self._classes = {
-                str(e["code"]): _entry(e, "class") for e in meta["enhanced_classes"]
-            }
+            self._classes = {str(e["code"]): _entry(e, "class") for e in meta["enhanced_classes"]}
             self._subjects = {str(e["code"]): _entry(e, "subject") for e in meta["subjects"]}
             self._basic = {str(e["code"]): _entry(e, "basic") for e in data["basic"]}
             self._enhanced = {str(e["code"]): _entry(e, "enhanced") for e in data["enhanced"]}
@@ -229,8 +227,7 @@ class Catalogue:
             title=f"Undefined {subj.title.lower() if subj else 'status'} detail",
             klass=code.klass,
             description=" ".join(parts),
-            when="The IANA registry defines no such detail code; read the text that came "
-            "with it.",
+            when="The IANA registry defines no such detail code; read the text that came with it.",
             fix=cls.fix if cls is not None else (),
             status="undefined",
             related=(subj.code,) if subj else (),
@@ -338,7 +335,7 @@ def load_yaml(path: Path) -> Any:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         with path.open("rb") as fh:
-            return yaml.load(fh, Loader=loader)  # noqa: S506 - a safe loader
+            return yaml.load(fh, Loader=loader)  # a safe loader (C or pure Python)
     except OSError as exc:
         raise CatalogueError(f"cannot read {path}: {exc.strerror}") from None
     except yaml.YAMLError as exc:

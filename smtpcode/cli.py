@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from enum import Enum, StrEnum
+from enum import StrEnum
 from typing import Annotated, NoReturn
 
 import typer
@@ -26,7 +26,7 @@ app = typer.Typer(
 )
 
 
-class Color(str, Enum):
+class Color(StrEnum):
     auto = "auto"
     always = "always"
     never = "never"
@@ -76,7 +76,25 @@ def _version(value: bool) -> None:
         raise typer.Exit(0)
 
 
-@app.callback()
+@app.callback(
+    epilog=(
+        "\b\nExamples:\n"
+        "  smtpcode explain 550\n"
+        '  smtpcode explain "550 5.1.1"\n'
+        "  smtpcode compare 4.2.2 5.2.2\n"
+        "  smtpcode list 5.7.x\n"
+        "  smtpcode search mailbox full\n"
+        "  smtpcode parse /var/log/mail.log\n"
+        "\b\nEnvironment:\n"
+        "  NO_COLOR            no colour (tables stay on a terminal)\n"
+        "  FORCE_COLOR         Rich tables and colour even when piped\n"
+        "  SMTPCODE_CATALOGUE  read another codes.yaml\n"
+        "  SMTPCODE_RULES      read another rules.yaml\n"
+        "\b\nExit status:\n"
+        "  0 success, 1 nothing found (unknown code, no match), 2 usage error or\n"
+        "  malformed argument, 3 unreadable input or broken catalogue"
+    )
+)
 def main_options(
     version: Annotated[
         bool,
@@ -88,12 +106,13 @@ def main_options(
 
 @app.command(
     epilog=(
-        "Examples:\n\n"
-        "  smtpcode explain 550\n\n"
-        "  smtpcode explain 5.7.26\n\n"
-        '  smtpcode explain "550 5.1.1"  421 4.7.0\n\n'
-        '  smtpcode explain "550 5.1.1 <x@example.com>: Recipient address rejected: '
-        'User unknown"\n\n'
+        # \b keeps Click from re-flowing the lines: each example stays whole.
+        "\b\nExamples:\n"
+        "  smtpcode explain 550\n"
+        "  smtpcode explain 5.7.26\n"
+        '  smtpcode explain "550 5.1.1"  421 4.7.0\n'
+        "  smtpcode explain '550 5.1.1 <x@example.com>: Recipient address rejected: "
+        "User unknown'\n"
         "  smtpcode explain --json 554"
     )
 )
@@ -112,7 +131,6 @@ def explain(
 ) -> None:
     """Explain what a reply code means, when you see it and how to fix it."""
     from smtpcode.api import explain_query
-    from smtpcode.catalogue import get_catalogue
     from smtpcode.codes import CodeSyntaxError
 
     status = EXIT_OK
@@ -121,29 +139,29 @@ def explain(
         try:
             finding = explain_query(query)
         except CodeSyntaxError as exc:
-            hint = get_catalogue().suggest(query.strip().split(None, 1)[0] if query.strip() else "")
-            more = f" (did you mean {', '.join(hint)}?)" if hint else ""
-            error(f"{query!r} is not an SMTP code: {exc.why}{more}")
+            not_a_code(query, exc.why)
             status = max(status, EXIT_USAGE)
             continue
         renderer.explain(finding)
         if finding.undefined:
-            hint = []
-            for code in finding.undefined:
-                hint += get_catalogue().suggest(code)
-            more = f"; nearest defined: {', '.join(hint)}" if hint else ""
-            error(f"{', '.join(finding.undefined)}: not defined by any RFC or the registry{more}")
+            report_undefined(finding.undefined)
             status = max(status, EXIT_NOTHING)
     renderer.close()
     raise typer.Exit(status)
 
 
 def nearest(text: str) -> str:
-    """" (did you mean 5.1.1, 5.1.10?)" for a code the catalogue does not define, or ""."""
+    """The hint after an unknown code, ' (did you mean 5.1.1, 5.1.10?)', or ''."""
     from smtpcode.catalogue import get_catalogue
 
     hint = get_catalogue().suggest(text)
     return f" (did you mean {', '.join(hint)}?)" if hint else ""
+
+
+def not_a_code(query: str, why: str) -> None:
+    """A malformed code on stderr, with the defined codes nearest to its first word."""
+    head = query.strip().split(None, 1)[0] if query.strip() else ""
+    error(f"{query!r} is not an SMTP code: {why}{nearest(head)}")
 
 
 def report_undefined(codes: tuple[str, ...]) -> None:
@@ -174,7 +192,12 @@ def compare(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
     color: ColorOpt = Color.auto,
 ) -> None:
-    """Compare codes side by side: class, meaning, fix, retry, who acts, key differences."""
+    """Compare codes side by side, with the key differences.
+
+    One column per code: class, title, meaning, when you see it, how to fix it, retry
+    advice, who has to act and the RFCs; then what tells the codes apart and when you see
+    which.
+    """
     from smtpcode.codes import CodeSyntaxError, parse_query
     from smtpcode.compare import compare as compare_codes
 
@@ -185,8 +208,7 @@ def compare(
         try:
             parse_query(query)
         except CodeSyntaxError as exc:
-            head = query.strip().split(None, 1)[0] if query.strip() else ""
-            error(f"{query!r} is not an SMTP code: {exc.why}{nearest(head)}")
+            not_a_code(query, exc.why)
             bad = True
     if bad:
         raise typer.Exit(EXIT_USAGE)
@@ -226,7 +248,7 @@ def list_codes(
     mask: Annotated[
         str | None,
         typer.Argument(
-            help="Which codes: 5xx, 55x, 5, 4.7.x, x.7.x, 5.1.* (all codes without one).",
+            help="Which codes: 5xx, 55x, 5, 4.7.x, x.7.x, 5.1.* (without one: every code).",
             show_default=False,
         ),
     ] = None,
@@ -234,7 +256,9 @@ def list_codes(
         list[Status] | None,
         typer.Option(
             "--status",
-            help="Only codes of this status (repeat for several).",
+            help="Only codes of this status: standard, extension, registry, vendor or "
+            "folklore (repeat for several).",
+            metavar="STATUS",
             case_sensitive=False,
             show_default=False,
         ),
@@ -253,7 +277,9 @@ def list_codes(
     if not entries:
         which = f" {mask}" if mask is not None else ""
         only = f" with status {', '.join(s.value for s in status)}" if status else ""
-        die(f"no code{which}{only} in the catalogue", EXIT_NOTHING)
+        # A mask without wildcards is a code: offer the nearest defined ones.
+        hint = nearest(mask) if mask and mask.replace(".", "").isdigit() and not status else ""
+        die(f"no code{which}{only} in the catalogue{hint}", EXIT_NOTHING)
     renderer = _renderer(as_json, color)
     renderer.entries(entries)
     renderer.close()
@@ -279,7 +305,12 @@ def search(
     as_json: JsonOpt = False,
     color: ColorOpt = Color.auto,
 ) -> None:
-    """Search the titles, descriptions, situations and fixes of every code."""
+    """Search what the catalogue says about codes, best match first.
+
+    Looks through every code's title, description, when you see it and how to fix it,
+    and the reply phrasings the diagnosis rules know for it. Words may come in any
+    order; case and accents do not matter.
+    """
     from smtpcode.browse import search as search_catalogue
 
     query = " ".join(words).strip()
@@ -292,6 +323,137 @@ def search(
     renderer = _renderer(as_json, color)
     renderer.entries(result.entries)
     renderer.close()
+
+
+class InputFormat(StrEnum):
+    auto = "auto"
+    reply = "reply"
+    transcript = "transcript"
+    postfix = "postfix"
+    exim = "exim"
+    sendmail = "sendmail"
+    opensmtpd = "opensmtpd"
+    qmail = "qmail"
+    exchange = "exchange"
+    exception = "exception"
+    bounce = "bounce"
+    json = "json"
+
+
+@app.command(
+    epilog=(
+        "\b\nInputs (recognised line by line, or per document):\n"
+        "  raw replies (250-.../250 ...), swaks, smtplib debug, PHPMailer and S:/C:\n"
+        "  transcripts; Postfix, Exim, Sendmail, OpenSMTPD and qmail logs; Exchange and\n"
+        "  Microsoft 365 NDR text; client exceptions (smtplib, nodemailer, JavaMail, PHP,\n"
+        "  .NET); bounce messages (RFC 3464 and others), one email or an mbox; JSON\n"
+        "  events of sending services (Amazon SES, SendGrid, Mailgun, ...).\n"
+        "\b\nExamples:\n"
+        "  swaks --to x@example.com --server mx.example.com | smtpcode parse\n"
+        "  smtpcode parse /var/log/mail.log bounce.eml\n"
+        "  smtpcode parse --summary /var/log/mail.log\n"
+        "  smtpcode parse --json --format postfix /var/log/mail.log | jq .reason\n"
+        "  grep 'status=bounced' /var/log/mail.log | smtpcode parse -\n"
+        "\b\nExit status:\n"
+        "  0 at least one reply found, 1 none found, 3 an input could not be read\n"
+        "  (the others are still read)"
+    )
+)
+def parse(
+    files: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Files to read; - or none: standard input.",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+    color: ColorOpt = Color.auto,
+    summary: Annotated[
+        bool,
+        typer.Option("--summary", help="Only counts by code, class and reason."),
+    ] = False,
+    fmt: Annotated[
+        InputFormat,
+        typer.Option(
+            "--format",
+            help="Read every input as this family instead of recognising it.",
+            case_sensitive=False,
+        ),
+    ] = InputFormat.auto,
+) -> None:
+    """Find and explain every SMTP reply in logs, transcripts, bounces and events.
+
+    One row per reply as it is found: where it starts, its codes, class, reason and
+    meaning. With --json, one finding per line, with the input, line, reply text,
+    recipient and command where the input shows them.
+    """
+    from smtpcode.api import parse as parse_source
+    from smtpcode.summary import ParseSummary
+
+    renderer = _renderer(as_json, color)
+    tally = ParseSummary()
+    status = EXIT_OK
+    try:
+        for name in files or ["-"]:
+            tally.inputs += 1
+            try:
+                live = False
+                if name == "-":
+                    source = sys.stdin.buffer
+                    live = _is_live(source)
+                    findings = parse_source(source, input_name="<stdin>", fmt=fmt.value)
+                else:
+                    findings = parse_source(_path(name), input_name=name, fmt=fmt.value)
+                for finding in findings:
+                    if summary:
+                        tally.add(finding)
+                    else:
+                        tally.findings += 1
+                        renderer.parse_row(finding)
+                        if live:  # a pipe may pause (tail -f): show each row now
+                            sys.stdout.flush()
+            except BrokenPipeError:
+                raise
+            except OSError as exc:
+                error(f"cannot read {name}: {exc.strerror or exc}")
+                status = EXIT_INPUT
+        if summary:
+            renderer.parse_summary(tally)
+        renderer.close()
+    except BrokenPipeError:
+        # The reader went away (| head): what it wanted was written; stop quietly.
+        _quiet_stdout()
+    if status == EXIT_OK and tally.findings == 0:
+        status = EXIT_NOTHING
+    raise typer.Exit(status)
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so that the flush at exit cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (a test runner's stream)
+        pass
+    finally:
+        os.close(devnull)
+
+
+def _is_live(stream: object) -> bool:
+    """Whether standard input is a pipe or terminal rather than a file."""
+    import stat
+
+    try:
+        return not stat.S_ISREG(os.fstat(stream.fileno()).st_mode)  # type: ignore[attr-defined]
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+def _path(name: str) -> os.PathLike[str]:
+    from pathlib import Path
+
+    return Path(name)
 
 
 def main() -> None:

@@ -124,9 +124,7 @@ def parse_enhanced(text: str) -> EnhancedCode:
             )
         raise CodeSyntaxError(text, "subject and detail have one to three digits (RFC 3463 §2)")
     if all(p.isdigit() for p in parts) and 1 < len(parts) < 3:
-        raise CodeSyntaxError(
-            text, "an enhanced status code has three parts: class.subject.detail"
-        )
+        raise CodeSyntaxError(text, "an enhanced status code has three parts: class.subject.detail")
     raise CodeSyntaxError(text, "not an enhanced status code")
 
 

@@ -25,7 +25,6 @@ _ACTOR_WORDS = {
     "sender-admin": "the sender's admin",
     "recipient": "the recipient",
     "receiving-admin": "the receiving admin",
-    "client": "the client software",
 }
 
 
@@ -52,20 +51,23 @@ class Column:
     """One compared code: its entries (basic, then enhanced) and the facts drawn from them."""
 
     code: str
-    klass: str | None
+    klass: str
     class_label: str  # "5xx Permanent Negative Completion", "4.X.X Persistent transient failure"
-    class_description: str
     retry: str
     entries: tuple[Entry, ...]
     subject: Subject
     commands: tuple[str, ...]
     actors: tuple[str, ...]
-    undefined: tuple[str, ...]
 
     @property
     def main(self) -> Entry:
         """The finest entry: the enhanced one where there is one."""
         return self.entries[-1]
+
+    @property
+    def undefined(self) -> tuple[str, ...]:
+        """Its well-formed codes that the catalogue does not define."""
+        return tuple(e.code for e in self.entries if not e.defined)
 
     def to_dict(self) -> dict[str, object]:
         basic = next((e for e in self.entries if e.kind == "basic"), None)
@@ -121,7 +123,7 @@ class Comparison:
                 "Status",
                 lambda c: _per_entry(c, lambda e: (e.status if e.defined else "undefined",)),
             ),
-            ("RFCs", lambda c: ("; ".join(dict.fromkeys(r for e in c.entries for r in e.rfcs)),)),
+            ("RFCs", lambda c: _rfcs(c)),
         ]
         aspects = []
         for label, get in getters:
@@ -140,6 +142,11 @@ class Comparison:
             "when": list(self.when),
             "undefined": list(self.undefined),
         }
+
+
+def _rfcs(column: Column) -> tuple[str, ...]:
+    rfcs = dict.fromkeys(r for e in column.entries for r in e.rfcs)
+    return ("; ".join(rfcs),) if rfcs else ()
 
 
 def _per_entry(column: Column, get: Callable[[Entry], tuple[str, ...]]) -> tuple[str, ...]:
@@ -189,23 +196,21 @@ def column(query: Query, catalogue: Catalogue | None = None) -> Column:
     digit = cat.first_digit.get(code[0])
     eclass = cat.enhanced_class(code[0]) if query.basic is None else None
     if eclass is not None:
-        label, meaning = f"{eclass.code} {eclass.title}", eclass.description
+        label = f"{eclass.code} {eclass.title}"
     elif digit is not None:
-        label, meaning = f"{code[0]}xx {digit.title}", digit.description
+        label = f"{code[0]}xx {digit.title}"
     else:
-        label, meaning = klass, ""
+        label = klass
     return Column(
         code=code,
         klass=klass,
         class_label=label,
-        class_description=meaning,
         # RFC 3463 gives enhanced classes the retry semantics of the basic first digit.
         retry=digit.retry if digit else "",
         entries=tuple(entries),
         subject=_subject(cat, query, entries),
         commands=tuple(dict.fromkeys(c for e in entries for c in e.commands)),
         actors=tuple(dict.fromkeys(a for e in entries for a in e.actors)),
-        undefined=tuple(e.code for e in entries if not e.defined),
     )
 
 
@@ -319,7 +324,7 @@ def differences(columns: Sequence[Column]) -> list[str]:
 
 
 def _class_word(column: Column) -> str:
-    return _CLASS_WORDS.get(column.klass or "", column.klass or "of no known class")
+    return _CLASS_WORDS.get(column.klass, column.klass)
 
 
 def _gist(advice: str) -> str:

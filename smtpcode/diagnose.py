@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from typing import Any
 
 from smtpcode.catalogue import Catalogue, CatalogueError, Entry, data_path, get_catalogue, load_yaml
@@ -28,12 +28,36 @@ ENV_RULES = "SMTPCODE_RULES"
 CACHE_SIZE = 8192
 
 REASON_NAMES = (
-    "success intermediate user-unknown host-unknown mailbox-full mailbox-disabled "
-    "message-too-large spam-content blocked sender-auth reverse-dns sender-rejected "
-    "relay-denied rate-limited greylisted tls-required auth-credentials policy security "
-    "virus content-error syntax bad-sequence not-implemented not-accepting system-error "
-    "network expired unknown"
-).split()
+    "success",
+    "intermediate",
+    "user-unknown",
+    "host-unknown",
+    "mailbox-full",
+    "mailbox-disabled",
+    "message-too-large",
+    "spam-content",
+    "blocked",
+    "sender-auth",
+    "reverse-dns",
+    "sender-rejected",
+    "relay-denied",
+    "rate-limited",
+    "greylisted",
+    "tls-required",
+    "auth-credentials",
+    "policy",
+    "security",
+    "virus",
+    "content-error",
+    "syntax",
+    "bad-sequence",
+    "not-implemented",
+    "not-accepting",
+    "system-error",
+    "network",
+    "expired",
+    "unknown",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,14 +133,26 @@ class Verdict:
 
 # Reply-code prefixes at the start of each line of a multi-line reply ("550-5.1.1 ",
 # "550 ", "#5.1.1 "): removed so phrases that wrap across lines still match.
-_LINE_PREFIX = re.compile(r"(?m)^[ \t]*(?:[2-5]\d\d(?:[ \t-]+|$))?(?:#?[245]\.\d{1,3}\.\d{1,3}[ \t]*)?")
+_LINE_PREFIX = re.compile(
+    r"(?m)^[ \t]*(?:[2-5]\d\d(?:[ \t-]+|$))?(?:#?[245]\.\d{1,3}\.\d{1,3}[ \t]*)?"
+)
+# The same inside a line: folded log lines keep the continuation codes mid-text
+# ("is 550-5.7.1 likely unsolicited"), and the last line's "550 5.7.1 " too.
+_INNER_CODES = re.compile(
+    r"(?<![\w.\-])[2-5]\d\d"
+    r"(?:-(?:#?[245]\.\d{1,3}\.\d{1,3}[ \t]*)?|[ \t]+#?[245]\.\d{1,3}\.\d{1,3}(?![\w.]))"
+)
 _SPACE = re.compile(r"\s+")
+# Mail addresses are data, not phrasing: "<blocked@example.org>" or "mailboxfull@..." must
+# not read as a reason. URLs and host names stay (blocklist and provider names live there).
+_ADDRESS = re.compile(r"[^\s<>()\[\]\"',;:]+@[^\s<>()\[\]\"',;]+")
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " "})
 
 
 def normalise(text: str) -> str:
     """The text as rules see it: lower case, code prefixes gone, whitespace collapsed."""
     text = _LINE_PREFIX.sub("", text.translate(_QUOTES))
+    text = _ADDRESS.sub("@", _INNER_CODES.sub(" ", text))
     return _SPACE.sub(" ", text).strip().lower()
 
 
@@ -172,6 +208,7 @@ class Rules:
             self.by_enhanced = {str(k): str(v) for k, v in data["by_enhanced"].items()}
             self.by_basic = {str(k): str(v) for k, v in data["by_basic"].items()}
             self.weak_codes = frozenset(str(c) for c in data.get("weak_codes", ()))
+            self.basic_weak = bool(data.get("basic_codes_are_weak", False))
             self.compatible = frozenset(
                 frozenset(str(r) for r in pair) for pair in data.get("compatible", ())
             )
@@ -265,27 +302,36 @@ class Rules:
         for sig in self.signatures:
             for phrase in sig.phrases:
                 by_phrase.setdefault(phrase, []).append(sig)
+        self._by_phrase = by_phrase
+        self.ids = tuple(s.id for s in self.signatures)
+
+    @cached_property
+    def _scanner(self) -> tuple[re.Pattern[str] | None, dict[str, tuple[Signature, ...]]]:
+        """The one-pass phrase finder, built on first use: explaining a bare code
+        (the common CLI call) never pays for it."""
+        by_phrase = self._by_phrase
         phrases = sorted(by_phrase)
         # Every phrase that is a prefix of another is found with it: the trie regex
         # reports only the longest phrase starting at a position.
-        self._with_prefixes: dict[str, tuple[Signature, ...]] = {}
+        with_prefixes: dict[str, tuple[Signature, ...]] = {}
         for phrase in phrases:
             found: list[Signature] = []
             for n in range(1, len(phrase) + 1):
                 found += by_phrase.get(phrase[:n], ())
-            self._with_prefixes[phrase] = tuple(found)
-        self._scan = re.compile("(?=(" + _trie_regex(phrases) + "))") if phrases else None
-        self.ids = tuple(s.id for s in self.signatures)
+            with_prefixes[phrase] = tuple(found)
+        scan = re.compile("(?=(" + _trie_regex(phrases) + "))") if phrases else None
+        return scan, with_prefixes
 
     def candidates(self, low: str) -> list[Signature]:
         """The signatures one of whose phrases occurs in the normalised text."""
-        if self._scan is None:
+        scan, with_prefixes = self._scanner
+        if scan is None:
             return []
         seen: dict[str, Signature] = {}
-        for m in self._scan.finditer(low):
+        for m in scan.finditer(low):
             hit = m.group(1)
             if hit:
-                for sig in self._with_prefixes.get(hit, ()):
+                for sig in with_prefixes.get(hit, ()):
                     seen[sig.id] = sig
         return sorted(seen.values(), key=lambda s: s.order)
 
@@ -343,6 +389,8 @@ class Rules:
 
     def is_weak(self, code: str) -> bool:
         """Codes that say too little for their reason to contradict the text."""
+        if "." not in code:
+            return self.basic_weak or code in self.weak_codes
         return code in self.weak_codes or ("X" + code[1:]) in self.weak_codes
 
 

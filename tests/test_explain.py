@@ -88,7 +88,8 @@ def test_whole_reply(run) -> None:
     assert f["text"] == reply
     assert (f["basic"], f["enhanced"], f["reason"]) == ("550", "5.1.1", "user-unknown")
     _, plain, _ = run("explain", reply)
-    assert plain.startswith(f"Reply: {reply}\n")
+    assert plain.startswith("Diagnosis: ")
+    assert f"\nReply: {reply}\n" in plain
 
 
 def test_disagreeing_pair_warns(run) -> None:

@@ -58,7 +58,11 @@ def test_installed_wheel_explains(wheel: Path, tmp_path: Path) -> None:
     finding = json.loads(done.stdout)
     assert finding["meaning"]["basic"]["code"] == "550"
     where = subprocess.run(
-        [str(bindir / "python"), "-c", "import smtpcode.catalogue as c; print(c.data_path('codes.yaml'))"],
+        [
+            str(bindir / "python"),
+            "-c",
+            "import smtpcode.catalogue as c; print(c.data_path('codes.yaml'))",
+        ],
         cwd=tmp_path,
         env=env,
         capture_output=True,

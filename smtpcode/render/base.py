@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from smtpcode.catalogue import Entry
     from smtpcode.compare import Comparison
     from smtpcode.records import Finding
+    from smtpcode.summary import ParseSummary
 
 
 class Renderer(Protocol):
@@ -21,6 +22,12 @@ class Renderer(Protocol):
 
     def entries(self, entries: Sequence[Entry]) -> None:
         """`list` and `search`: one compact row per code."""
+
+    def parse_row(self, finding: Finding) -> None:
+        """`parse`: one row per finding, written as soon as it is found."""
+
+    def parse_summary(self, summary: ParseSummary) -> None:
+        """`parse --summary`: counts by code, class and reason."""
 
     def close(self) -> None:
         """Flush whatever is buffered."""

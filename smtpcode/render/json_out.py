@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -11,6 +11,8 @@ if TYPE_CHECKING:
     from smtpcode.catalogue import Entry
     from smtpcode.compare import Comparison
     from smtpcode.records import Finding
+    from smtpcode.render.parse_rows import FindingEncoder
+    from smtpcode.summary import ParseSummary
 
 
 def dumps(obj: object) -> str:
@@ -20,6 +22,8 @@ def dumps(obj: object) -> str:
 class JsonRenderer:
     def __init__(self, stream: TextIO) -> None:
         self.out = stream
+        self._encoder: FindingEncoder | None = None
+        self._binary: BinaryIO | None = None
 
     def explain(self, finding: Finding) -> None:
         self.out.write(dumps(finding.to_dict()) + "\n")
@@ -31,5 +35,24 @@ class JsonRenderer:
         for entry in entries:
             self.out.write(dumps(entry.to_dict()) + "\n")
 
+    def parse_row(self, finding: Finding) -> None:
+        if self._encoder is None:
+            from smtpcode.render.parse_rows import FindingEncoder
+
+            self._encoder = FindingEncoder()
+            # A day's log is hundreds of MB of JSON: write UTF-8 to the binary buffer
+            # (after what the text layer holds), not through the text layer's encoder.
+            self.out.flush()
+            self._binary = getattr(self.out, "buffer", None)
+        if self._binary is not None:
+            self._binary.write(self._encoder.encode_bytes(finding) + b"\n")
+        else:
+            self.out.write(self._encoder.encode(finding) + "\n")
+
+    def parse_summary(self, summary: ParseSummary) -> None:
+        self.out.write(dumps(summary.to_dict()) + "\n")
+
     def close(self) -> None:
         self.out.flush()
+        if self._binary is not None:
+            self._binary.flush()

@@ -62,15 +62,16 @@ def diagnosis_rows(finding: Finding) -> list[Row]:
     """The reply-level facts, shown when the query was a whole reply or came from parse."""
     rows: list[Row] = []
     r = finding.reply
-    if r.text is not None:
-        rows.append(Row("Reply", r.text))
+    # The diagnosis leads: it is the answer; the reply it was read from comes next.
     if finding.summary:
         rows.append(Row("Diagnosis", finding.summary))
+    if r.text is not None:
+        rows.append(Row("Reply", r.text))
     rows.append(Row("Reason", finding.reason))
     if finding.provider:
         rows.append(Row("Provider", finding.provider))
-    if r.mta:
-        rows.append(Row("MTA", r.mta))
+    if finding.mta or r.mta:
+        rows.append(Row("MTA", finding.mta or r.mta or ""))
     if r.recipient:
         rows.append(Row("Recipient", r.recipient))
     if r.command:

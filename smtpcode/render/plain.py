@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, TextIO
 
 from smtpcode.render.layout import Row, diagnosis_rows, entries_of, entry_rows, heading, list_row
-from smtpcode.text import printable
+from smtpcode.text import one_line, printable
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from smtpcode.catalogue import Entry
     from smtpcode.compare import Comparison
     from smtpcode.records import Finding
+    from smtpcode.summary import ParseSummary
 
 
 def _write_rows(out: TextIO, rows: list[Row], indent: str = "  ") -> None:
@@ -83,6 +84,22 @@ class PlainRenderer:
             self.out.write(
                 f"{code:<{code_w}}  {klass:<{class_w}}  {status:<{status_w}}  {printable(title)}\n"
             )
+
+    def parse_row(self, finding: Finding) -> None:
+        # Tab-separated, one line per finding: ready for cut, sort and awk.
+        from smtpcode.render.parse_rows import plain_row
+
+        self.out.write(plain_row(finding) + "\n")
+
+    def parse_summary(self, summary: ParseSummary) -> None:
+        out = self.out
+        inputs = f" in {summary.inputs} inputs" if summary.inputs > 1 else ""
+        out.write(f"{summary.findings} replies{inputs}\n")
+        for name, rows in summary.tables():
+            width = max([len(name)] + [len(key) for key, _ in rows])
+            out.write(f"\n{name:<{width}}  count\n")
+            for key, count in rows:
+                out.write(f"{one_line(key):<{width}}  {count}\n")
 
     def close(self) -> None:
         self.out.flush()

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from smtpcode.catalogue import Entry
     from smtpcode.compare import Comparison
     from smtpcode.records import Finding
+    from smtpcode.summary import ParseSummary
 
 CLASS_STYLE = {
     "success": "green",
@@ -41,9 +42,13 @@ CLASS_STYLE = {
 
 def make_console(stream: TextIO, color: str) -> Console:
     no_color = color == "never" or (color == "auto" and "NO_COLOR" in os.environ)
+    # Rich drops all colour for TERM=dumb even when forced; --color always is an explicit
+    # request, so fall back to the 16 standard colours there.
+    dumb = os.environ.get("TERM", "") in ("dumb", "unknown")
     return Console(
         file=stream,
         force_terminal=True if color == "always" else None,
+        color_system="standard" if color == "always" and dumb else "auto",
         no_color=no_color,
         highlight=False,
         markup=False,
@@ -71,6 +76,8 @@ def rows_table(rows: list[Row]) -> Table:
 class RichRenderer:
     def __init__(self, stream: TextIO, color: str) -> None:
         self.console = make_console(stream, color)
+        self._parse_widths: list[int] | None = None
+        self._parse_input: str | None = None
 
     def print(self, renderable: RenderableType) -> None:
         self.console.print(renderable)
@@ -126,6 +133,45 @@ class RichRenderer:
             style = CLASS_STYLE.get(entry.klass or "", "")
             table.add_row(text(code, style), text(title), text(klass, style), text(status))
         self.console.print(table)
+
+    def parse_row(self, finding: Finding) -> None:
+        # One fixed-width line per finding, printed as it is found (a table would wait
+        # for the end of the input).
+        from smtpcode.render.parse_rows import COLUMNS, cells
+
+        row = cells(finding, with_input=False)
+        if self._parse_widths is None:
+            self._parse_widths = [6, 4, 8, 12, 17]
+            header = Text(style="bold")
+            for name, width in zip(COLUMNS, self._parse_widths, strict=False):
+                header.append(f"{name:<{width}} ")
+            header.append(COLUMNS[-1])
+            self.console.print(header, no_wrap=True, overflow="ellipsis")
+        source = finding.reply.input
+        if source != self._parse_input:
+            # One heading per input, as the input changes; rows give the line only.
+            self._parse_input = source
+            self.console.print(text(f"{source or '-'}", "bold underline"), no_wrap=True)
+        style = CLASS_STYLE.get(finding.klass or "", "")
+        line = Text()
+        for i, (cell, width) in enumerate(zip(row, self._parse_widths, strict=False)):
+            shown = printable(cell).replace("\n", " ")
+            line.append(f"{shown:<{width}} ", style if i in (1, 2, 3) else "")
+        line.append(printable(row[-1]).replace("\n", " "))
+        self.console.print(line, no_wrap=True, overflow="ellipsis")
+
+    def parse_summary(self, summary: ParseSummary) -> None:
+        inputs = f" in {summary.inputs} inputs" if summary.inputs > 1 else ""
+        parts: list[RenderableType] = [text(f"{summary.findings} replies{inputs}", "bold")]
+        for name, rows in summary.tables():
+            table = Table(box=None, pad_edge=False, header_style="bold")
+            table.add_column(name.capitalize(), no_wrap=True)
+            table.add_column("Count", justify="right", no_wrap=True)
+            for key, count in rows:
+                style = CLASS_STYLE.get(key, "") if name == "class" else ""
+                table.add_row(text(key, style), Text(str(count)))
+            parts += [Text(""), table]
+        self.console.print(Group(*parts))
 
     def close(self) -> None:
         self.console.file.flush()

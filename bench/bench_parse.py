@@ -1,0 +1,273 @@
+"""Throughput and memory of `smtpcode parse` on a realistic Postfix log.
+
+    python bench/bench_parse.py                  # 1,000,000 lines, 3 runs each
+    python bench/bench_parse.py --lines 200000 --runs 5
+    python bench/bench_parse.py --keep           # leave the generated log in bench/out/
+
+Generates a day's log of a busy outbound relay (a quarter of the lines carry a reply:
+deliveries sent, deferred and bounced with the remote servers' words, NOQUEUE rejects;
+the rest is smtpd connect/disconnect, cleanup, qmgr and TLS chatter), then times
+`smtpcode parse --json`, `smtpcode parse` (plain text) and, for scale, `grep -c` on
+the same file. Peak memory is the child process's maximum resident set size.
+
+Targets: >= 300,000 lines/s with --json, peak memory < 80 MB. The machine may be
+shared: several runs are made and the best and the median reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parent / "out"
+TARGET_LINES_PER_S = 300_000
+TARGET_PEAK_MB = 80
+
+# (relay host, ip, reply when deferred, reply when bounced) of common providers.
+PROVIDERS = [
+    (
+        "gmail-smtp-in.l.google.com",
+        "142.250.27.26",
+        "421-4.7.28 Gmail has detected an unusual rate of unsolicited mail originating "
+        "from your IP address. To protect our users from spam, mail sent from your IP "
+        "address has been temporarily rate limited. 421 4.7.28 For more information, go "
+        "to https://support.google.com/mail/?p=UnsolicitedRateLimitError - gsmtp",
+        "550-5.1.1 The email account that you tried to reach does not exist. Please try "
+        "550-5.1.1 double-checking the recipient's email address for typos or 550-5.1.1 "
+        "unnecessary spaces. For more information, go to 550 5.1.1 "
+        "https://support.google.com/mail/?p=NoSuchUser a1-20020a17090 - gsmtp",
+    ),
+    (
+        "example-com.mail.protection.outlook.com",
+        "52.101.68.10",
+        "451 4.7.500 Server busy. Please try again later from [198.51.100.7]. "
+        "(S77719) [AM4PEPF00027A6C.eurprd04.prod.outlook.com]",
+        "550 5.5.0 Requested action not taken: mailbox unavailable (S2017062302) "
+        "[DB3PEPF0000885B.eurprd02.prod.outlook.com]",
+    ),
+    (
+        "mta7.am0.yahoodns.net",
+        "67.195.204.72",
+        "421 4.7.0 [TSS04] Messages from 198.51.100.7 temporarily deferred due to "
+        "unexpected volume or user complaints - 4.16.55.1; see "
+        "https://postmaster.yahooinc.com/error-codes",
+        "554 5.7.9 Message not accepted for policy reasons.  See "
+        "https://postmaster.yahooinc.com/error-codes",
+    ),
+    (
+        "mx01.mail.icloud.com",
+        "17.57.155.23",
+        "450 4.2.1 <user@icloud.com>: Recipient address rejected: Mailbox busy",
+        "550 5.1.1 <user@icloud.com>: user does not exist",
+    ),
+    (
+        "mx.example.org",
+        "203.0.113.25",
+        "450 4.2.0 <user@example.org>: Recipient address rejected: Greylisted, see "
+        "http://postgrey.schweikert.ch/help/example.org.html",
+        "552 5.2.2 <user@example.org>: Recipient address rejected: Mailbox full",
+    ),
+]
+REJECTS = [
+    "554 5.7.1 Service unavailable; Client host [{ip}] blocked using zen.spamhaus.org; "
+    "https://www.spamhaus.org/query/ip/{ip}",
+    "450 4.7.25 Client host rejected: cannot find your hostname, [{ip}]",
+    "550 5.1.1 <{rcpt}>: Recipient address rejected: User unknown in virtual mailbox table",
+    "554 5.7.1 <{rcpt}>: Relay access denied",
+    "450 4.1.8 <{sender}>: Sender address rejected: Domain not found",
+]
+WORDS = [
+    "alice",
+    "bob",
+    "carol",
+    "dave",
+    "erin",
+    "frank",
+    "grace",
+    "heidi",
+    "ivan",
+    "judy",
+    "mallory",
+    "oscar",
+    "peggy",
+    "trent",
+]
+
+
+def _qid(rng: random.Random) -> str:
+    return "".join(rng.choice("0123456789ABCDEF") for _ in range(11))
+
+
+def _ip(rng: random.Random) -> str:
+    return (
+        f"{rng.randint(1, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+    )
+
+
+def generate(path: Path, lines: int, seed: int = 25) -> None:
+    """Write a Postfix log of `lines` lines; about a quarter carry a reply."""
+    rng = random.Random(seed)
+    clock = 0
+    pid_smtpd, pid_smtp, pid_cleanup, pid_qmgr = 4121, 5230, 4410, 1203
+    written = 0
+    with path.open("w", encoding="utf-8") as out:
+        while written < lines:
+            clock += rng.randint(0, 2)
+            hour, minute, second = (clock // 3600) % 24, (clock // 60) % 60, clock % 60
+            stamp = f"Nov 29 {hour:02d}:{minute:02d}:{second:02d} relay1"
+            qid = _qid(rng)
+            ip = _ip(rng)
+            client = f"client{rng.randint(1, 9999)}.example.net[{ip}]"
+            sender = f"{rng.choice(WORDS)}@shop.example.com"
+            smtpd = f"{stamp} postfix/smtpd[{pid_smtpd + rng.randint(0, 40)}]:"
+            smtp = f"{stamp} postfix/smtp[{pid_smtp + rng.randint(0, 40)}]:"
+            block = [f"{smtpd} connect from {client}"]
+            if rng.random() < 0.15:
+                # A client refused by our own server: NOQUEUE reject, no queue file.
+                rcpt = f"{rng.choice(WORDS)}{rng.randint(1, 99999)}@example.org"
+                reply = rng.choice(REJECTS).format(ip=ip, rcpt=rcpt, sender=sender)
+                block += [
+                    f"{smtpd} NOQUEUE: reject: RCPT from {client}: {reply}; "
+                    f"from=<{sender}> to=<{rcpt}> proto=ESMTP helo=<client.example.net>",
+                    f"{smtpd} disconnect from {client} ehlo=1 mail=1 rcpt=0/1 quit=1 commands=3/4",
+                ]
+            else:
+                block += [
+                    f"{smtpd} {qid}: client={client}, sasl_method=PLAIN, sasl_username=app",
+                    f"{stamp} postfix/cleanup[{pid_cleanup}]: {qid}: "
+                    f"message-id=<{rng.getrandbits(64):x}@shop.example.com>",
+                    f"{stamp} postfix/qmgr[{pid_qmgr}]: {qid}: from=<{sender}>, "
+                    f"size={rng.randint(900, 90000)}, nrcpt=3 (queue active)",
+                    f"{smtpd} disconnect from {client} "
+                    "ehlo=1 auth=1 mail=1 rcpt=3 data=1 quit=1 commands=8",
+                ]
+                for _ in range(rng.choice((1, 2, 2, 3, 3))):
+                    block += _delivery(rng, smtp, qid, stamp)
+                block.append(f"{stamp} postfix/qmgr[{pid_qmgr}]: {qid}: removed")
+            if rng.random() < 0.2:
+                block.append(
+                    f"{stamp} postfix/anvil[{pid_qmgr + 9}]: statistics: max connection rate "
+                    f"3/60s for (smtp:{ip}) at Nov 29 {hour:02d}:{minute:02d}:{second:02d}"
+                )
+            for line in block[: lines - written]:
+                out.write(line + "\n")
+            written += min(len(block), lines - written)
+
+
+def _delivery(rng: random.Random, smtp: str, qid: str, stamp: str) -> list[str]:
+    """One recipient's delivery attempt, with the chatter around it."""
+    domain = rng.choice(("gmail.com", "outlook.com", "yahoo.com", "icloud.com", "example.org"))
+    rcpt = f"{rng.choice(WORDS)}{rng.randint(1, 99999)}@{domain}"
+    host, hip, deferred, bounced = rng.choice(PROVIDERS)
+    relay = f"relay={host}[{hip}]:25"
+    delays = f"delay={rng.uniform(0.1, 9):.1f}, delays=0.02/0.01/0.3/{rng.uniform(0.1, 2):.2f}"
+    roll = rng.random()
+    lines = []
+    if rng.random() < 0.3:
+        lines.append(
+            f"{smtp} Trusted TLS connection established to {host}[{hip}]:25: "
+            "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)"
+        )
+    if roll < 0.62:
+        lines.append(
+            f"{smtp} {qid}: to=<{rcpt}>, {relay}, {delays}, dsn=2.0.0, status=sent "
+            f"(250 2.0.0 OK  {rng.randint(10**9, 10**10)} "
+            f"{_qid(rng).lower()}{rng.randint(100, 999)}si.{rng.randint(1, 99)} - gsmtp)"
+        )
+    elif roll < 0.80:
+        lines.append(
+            f"{smtp} {qid}: to=<{rcpt}>, {relay}, {delays}, dsn=4.7.0, status=deferred "
+            f"(host {host}[{hip}] said: {deferred} (in reply to RCPT TO command))"
+        )
+    elif roll < 0.85:
+        lines.append(
+            f"{smtp} {qid}: to=<{rcpt}>, relay=none, delay=30, delays=0/0/30/0, dsn=4.4.1, "
+            f"status=deferred (connect to {host}[{hip}]:25: Connection timed out)"
+        )
+    else:
+        lines.append(
+            f"{smtp} {qid}: to=<{rcpt}>, {relay}, {delays}, dsn=5.1.1, status=bounced "
+            f"(host {host}[{hip}] said: {bounced} (in reply to RCPT TO command))"
+        )
+        lines.append(
+            f"{stamp} postfix/bounce[6120]: {qid}: sender non-delivery notification: {_qid(rng)}"
+        )
+    return lines
+
+
+def _run(argv: list[str], stdout: int | None = subprocess.DEVNULL) -> tuple[float, str]:
+    # grep must not write to /dev/null: GNU grep then stops at the first match.
+    start = time.perf_counter()
+    done = subprocess.run(argv, stdout=stdout, stderr=subprocess.PIPE, check=False, text=True)
+    elapsed = time.perf_counter() - start
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr}")
+    return elapsed, done.stdout if stdout == subprocess.PIPE else ""
+
+
+def _peak_mb(argv: list[str]) -> float:
+    """The maximum resident set of one run of argv, in MB (Linux reports KiB)."""
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.execvp(argv[0], argv)
+    _, _, usage = os.wait4(pid, 0)
+    return usage.ru_maxrss / 1024
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--lines", type=int, default=1_000_000)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--keep", action="store_true", help="keep the generated log")
+    args = ap.parse_args(argv)
+
+    OUT.mkdir(exist_ok=True)
+    log = OUT / f"postfix-{args.lines}.log"
+    if not log.exists():
+        generate(log, args.lines)
+    smtpcode = shutil.which("smtpcode") or ""
+    base = [smtpcode] if smtpcode else [sys.executable, "-m", "smtpcode"]
+    _, found = _run(["grep", "-c", "-E", "status=|reject:", str(log)], subprocess.PIPE)
+    size_mb = log.stat().st_size / 1e6
+    print(f"{log.name}: {args.lines:,} lines, {size_mb:.0f} MB, {int(found):,} lines with a reply")
+
+    cases = [
+        ("smtpcode parse --json", [*base, "parse", "--json", str(log)]),
+        ("smtpcode parse (plain)", [*base, "parse", str(log)]),
+        ("grep -c", ["grep", "-c", "-E", "status=|reject:", str(log)]),
+    ]
+    ok = True
+    for label, cmd in cases:
+        out = subprocess.PIPE if cmd[0] == "grep" else subprocess.DEVNULL
+        times = [_run(cmd, out)[0] for _ in range(args.runs)]
+        best, median = min(times), statistics.median(times)
+        peak = _peak_mb(cmd)
+        rate = args.lines / best
+        print(
+            f"{label:<24} best {best:6.2f} s  median {median:6.2f} s  "
+            f"{rate:>12,.0f} lines/s  peak {peak:5.1f} MB"
+        )
+        if label.endswith("--json"):
+            ok = rate >= TARGET_LINES_PER_S and peak < TARGET_PEAK_MB
+    print(
+        f"target: >= {TARGET_LINES_PER_S:,} lines/s with --json and < {TARGET_PEAK_MB} MB: "
+        f"{'met' if ok else 'NOT met'}"
+    )
+    if not args.keep:
+        log.unlink()
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

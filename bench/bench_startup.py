@@ -1,0 +1,62 @@
+"""Start-up cost of the CLI: how long `smtpcode explain 550` takes, and where the time goes.
+
+    python bench/bench_startup.py [--runs 15]
+
+Prints the median and best wall-clock time of whole runs (plain and --json), the time to
+load the catalogue and the rules, and the peak memory of one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+
+def timed_runs(args: list[str], runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(args, stdout=subprocess.DEVNULL, check=True)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=15)
+    opts = parser.parse_args()
+    cmd = [sys.executable, "-m", "smtpcode"]
+    print(f"python: {sys.version.split()[0]}  runs: {opts.runs}")
+    for label, extra in (
+        ("python -c pass", None),
+        ("explain 550", ["explain", "550"]),
+        ("explain --json 550 5.7.26", ["explain", "--json", "550", "5.7.26"]),
+        ("--version", ["--version"]),
+    ):
+        args = [sys.executable, "-c", "pass"] if extra is None else [*cmd, *extra]
+        t = timed_runs(args, opts.runs)
+        median, best = statistics.median(t) * 1000, min(t) * 1000
+        print(f"{label:28} median {median:7.1f} ms   best {best:7.1f} ms")
+    probe = (
+        "import time; t=time.perf_counter();"
+        "from smtpcode.catalogue import get_catalogue; get_catalogue();"
+        "t1=time.perf_counter();"
+        "from smtpcode.diagnose import get_diagnoser; get_diagnoser();"
+        "t2=time.perf_counter();"
+        "print(f'{(t1-t)*1000:.1f} {(t2-t1)*1000:.1f}')"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.split()
+    print(f"catalogue load (import + YAML) {out[0]} ms; rules load and compile {out[1]} ms")
+    subprocess.run([*cmd, "explain", "550"], stdout=subprocess.DEVNULL, check=True)
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"peak memory of one run: {peak:.1f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,48 @@
+"""Replies quoted inside a sentence, as bounce bodies and notices phrase them, met
+outside a whole bounce message (a bounce body pasted without its headers):
+"Remote host said: 550 ...", "host mx[ip] said: 550 ...", "failed with: 550 ...",
+"The error that the other server returned was: 550 ...", "ERROR_CODE :550".
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from smtpcode.extract.base import LineFamily
+from smtpcode.extract.postfix import split_in_reply_to
+from smtpcode.extract.reader import decode
+from smtpcode.extract.reply_text import find_reply
+from smtpcode.records import Reply
+
+if TYPE_CHECKING:
+    from smtpcode.extract.session import Session
+
+MARKERS = (b"said:", b"said :", b"failed with:", b"returned was:", b"ERROR_CODE :")
+
+
+class Embedded(LineFamily):
+    name = "embedded"
+
+    def claims(self, line: bytes) -> bool:
+        return any(m in line for m in MARKERS)
+
+    def feed(self, line: bytes, lineno: int, session: Session) -> list[Reply]:
+        text = decode(line)
+        for marker in MARKERS:
+            at = text.find(marker.decode())
+            if at >= 0:
+                said, command = split_in_reply_to(text[at + len(marker) :])
+                found = find_reply(said)
+                if found is None:
+                    return []
+                return [
+                    Reply(
+                        found.basic,
+                        found.enhanced,
+                        found.text,
+                        session.input,
+                        lineno,
+                        command=command,
+                    )
+                ]
+        return []

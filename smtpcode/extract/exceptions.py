@@ -1,0 +1,207 @@
+"""Exception and error texts of common mail clients, as they end up in application logs.
+
+- Python smtplib: `SMTPRecipientsRefused({'a@b': (550, b'5.1.1 ...')})`, its str form,
+  `smtplib.SMTPDataError: (550, b'...')`; the message lines lost their codes, which are
+  put back (the reply as received).
+- nodemailer: `Error: Can't send mail - all recipients were rejected: 550 5.1.1 ...`
+  followed by `response:`, `command:`, `rejected:` property lines that complete it.
+- JavaMail / Jakarta Mail: `com.sun.mail.smtp.SMTPAddressFailedException: 550 5.1.1 ...`.
+- PHP: PHPMailer `SMTP ERROR: RCPT TO command failed: 550 ...`, Symfony Mailer / Swift
+  `Expected response code "250" but got code "550", with message "550 ..."`, PEAR Mail
+  `(code: 550, response: 5.1.1 ...)`.
+- .NET: `SmtpFailedRecipientException: Mailbox unavailable. The server response was: 5.1.1 ...`.
+- Ruby Net::SMTP (`Net::SMTPFatalError: 550 ...`) and other `...Error: 550 ...` texts.
+
+One failure printed several ways (repr, str, traceback; a nested exception) is one reply.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import re
+from typing import TYPE_CHECKING
+
+from smtpcode.extract.base import LineFamily
+from smtpcode.extract.reader import decode
+from smtpcode.extract.reply_text import (
+    command_in,
+    enhanced_at_start,
+    find_reply,
+    first_address,
+    read_reply,
+)
+from smtpcode.records import Reply
+
+if TYPE_CHECKING:
+    from smtpcode.extract.reply_text import Codes
+    from smtpcode.extract.session import Session
+
+# (550, b'...') with an optional 'recipient': key before it, as smtplib prints them.
+_PY_REPLY = re.compile(
+    r"""(?:(['"])([^'"\s]{1,320})\1:\s*)?\(([2-5][0-9][0-9]),\s*(b'(?:[^'\\]|\\.)*'|b"(?:[^"\\]|\\.)*")"""
+)
+_SMTPLIB_CLASS = re.compile(r"SMTP[A-Za-z]{1,40}(?:Error|Refused|Exception)")
+_MARKERS = (
+    b"Exception",
+    b"Error",
+    b"ERROR",
+    b"rror:",
+    b"Refused",
+    b"response was",
+    b", b'",
+    b"(code: ",
+)
+_PROPERTIES = (b"response:", b"responseCode:", b"command:", b"rejected:", b"code:")
+# Stack frames: "    at SMTPConnection._formatError (...)" (Node, Java, .NET), "File ...".
+_STACK_FRAMES = (b"at ", b"File ")
+_EXPECTED = re.compile(r'got code "?([2-5][0-9][0-9])"?, with message "')
+_PEAR = re.compile(r"\(code: ([2-5][0-9][0-9]), response: ")
+
+# Words in an exception's name or message that tell which command failed.
+_STAGES = (
+    ("RecipientsRefused", "RCPT"),
+    ("AddressFailed", "RCPT"),
+    ("FailedRecipient", "RCPT"),
+    ("recipients were rejected", "RCPT"),
+    ("recipients failed", "RCPT"),
+    ("add recipient", "RCPT"),
+    ("SenderRefused", "MAIL"),
+    ("SenderFailed", "MAIL"),
+    ("DataError", "DATA"),
+    ("Message failed", "DATA"),
+    ("HeloError", "EHLO"),
+    ("AuthenticationError", "AUTH"),
+    ("AuthenticationFailed", "AUTH"),
+    ("Invalid login", "AUTH"),
+)
+
+
+def _stage(text: str) -> str | None:
+    for word, command in _STAGES:
+        if word in text:
+            return command
+    at = text.find(" command failed")
+    if at >= 0:
+        return command_in(text[max(0, at - 20) : at])
+    return None
+
+
+def _py_text(code: str, literal: str) -> str | None:
+    try:
+        value = ast.literal_eval(literal)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
+    if not isinstance(value, bytes):
+        return None
+    lines = value.decode("utf-8", "replace").split("\n")
+    last = len(lines) - 1
+    return "\n".join(f"{code}{'-' if i < last else ' '}{line}" for i, line in enumerate(lines))
+
+
+class Exceptions(LineFamily):
+    name = "exception"
+    assembles = True  # it holds a reply while property lines follow
+
+    def claims(self, line: bytes) -> bool:
+        if any(m in line for m in _MARKERS):
+            return True
+        head = line.lstrip()
+        return head.startswith(_PROPERTIES) or (
+            head.startswith(b"at ") and line[:1] in (b" ", b"\t")
+        )
+
+    def feed(self, line: bytes, lineno: int, session: Session) -> list[Reply]:
+        if line.lstrip().startswith(_STACK_FRAMES):
+            return []  # a stack trace between an error and its properties
+        text = decode(line)
+        stripped = text.strip()
+        if stripped.startswith(tuple(p.decode() for p in _PROPERTIES)):
+            return self._property(stripped, lineno, session)
+        out = session.flush()
+        if ", b'" in text or ', b"' in text:
+            replies = self._smtplib(text, lineno, session)
+            if replies:
+                return out + [r for r in replies if not session.seen_recently(r, lineno)]
+        codes = self._reply_in(text)
+        if codes is None:
+            return out
+        command = _stage(text)
+        recipient = first_address(codes.text or "") if command == "RCPT" else None
+        reply = Reply(
+            codes.basic, codes.enhanced, codes.text, session.input, lineno, recipient, command
+        )
+        if session.seen_recently(reply, lineno):
+            return out
+        # Later property lines (nodemailer) may still name the command and recipient.
+        return out + session.hold(reply)
+
+    def _reply_in(self, text: str) -> Codes | None:
+        m = _EXPECTED.search(text)
+        if m is not None:
+            inner = text[m.end() :]
+            codes = read_reply(inner[: inner.rfind('"')] if '"' in inner else inner)
+            return codes._replace(basic=codes.basic or m.group(1))
+        m = _PEAR.search(text)
+        if m is not None:
+            said = text[m.end() :].rstrip(")] ")
+            return read_reply(f"{m.group(1)} {said}")
+        at = text.find("The server response was: ")
+        if at >= 0:
+            codes = read_reply(text[at + 25 :])
+            return codes if codes.basic or codes.enhanced else None
+        for marker in ("Exception: ", "Error: ", "ERROR: ", "Error:", "Failure: "):
+            at = text.find(marker)
+            if at >= 0:
+                said = text[at + len(marker) :].rstrip()
+                if text[at - 1 : at] == "[":
+                    # Node prints a nested error as "[Error: ...] {".
+                    said = said.rstrip("{ ").removesuffix("]")
+                return find_reply(said)
+        return None
+
+    def _smtplib(self, text: str, lineno: int, session: Session) -> list[Reply]:
+        klass = _SMTPLIB_CLASS.search(text)
+        command = _stage(klass.group()) if klass else None
+        replies = []
+        for m in _PY_REPLY.finditer(text):
+            key, code, literal = m.group(2), m.group(3), m.group(4)
+            said = _py_text(code, literal)
+            if said is None:
+                continue
+            rest = said[4:]
+            replies.append(
+                Reply(
+                    code,
+                    enhanced_at_start(rest),
+                    said,
+                    session.input,
+                    lineno,
+                    key if key and "@" in key else None,
+                    "RCPT" if key else command,
+                )
+            )
+        return replies
+
+    def _property(self, text: str, lineno: int, session: Session) -> list[Reply]:
+        name, _, value = text.partition(":")
+        value = value.strip().rstrip(",").strip("'\"` ")
+        held = session.held
+        if name == "response":
+            codes = read_reply(value)
+            if codes.basic is None and codes.enhanced is None:
+                return []
+            if held is not None and held.basic == codes.basic:
+                return []
+            return session.hold(
+                Reply(codes.basic, codes.enhanced, codes.text, session.input, lineno)
+            )
+        if held is None:
+            return []
+        if name == "command":
+            session.held = dataclasses.replace(held, command=command_in(value) or held.command)
+        elif name == "rejected":
+            session.held = dataclasses.replace(
+                held, recipient=first_address(value) or held.recipient
+            )
+        return []

@@ -1,0 +1,243 @@
+"""Detect what an input is and stream its replies: the one entry point of extract/.
+
+An input is read as lines. At its start (and at every mbox "From " separator) the
+registry decides whether a whole document follows: an email (a bounce, a delivery
+status notification, a postmaster notice) or a JSON document. Everything else is read
+line by line; each line goes to the first family whose cheap `claims` test accepts it,
+trying first the family that claimed the previous line (a log is one family throughout).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from itertools import chain
+from typing import TYPE_CHECKING, BinaryIO
+
+from smtpcode.extract import bounce, esp_json
+from smtpcode.extract.dsn_fields import DsnFields
+from smtpcode.extract.embedded import Embedded
+from smtpcode.extract.exceptions import Exceptions
+from smtpcode.extract.exchange import Exchange
+from smtpcode.extract.exim import Exim
+from smtpcode.extract.mime import is_mbox_from
+from smtpcode.extract.opensmtpd import OpenSmtpd
+from smtpcode.extract.postfix import Postfix
+from smtpcode.extract.qmail import Qmail
+from smtpcode.extract.reader import MAX_LINE, iter_lines
+from smtpcode.extract.replies import RawReplies
+from smtpcode.extract.sendmail import Sendmail
+from smtpcode.extract.session import Session
+from smtpcode.extract.transcripts import Transcripts
+
+if TYPE_CHECKING:
+    from smtpcode.extract.base import LineFamily
+    from smtpcode.records import Reply
+
+
+# The order matters only among families that could claim the same line: start-anchored
+# transcript markers first, then raw replies, then the log formats, then the fallbacks.
+def _line_families() -> list[LineFamily]:
+    return [
+        Transcripts(),
+        RawReplies(),
+        Postfix(),
+        Exim(),
+        Sendmail(),
+        OpenSmtpd(),
+        Qmail(),
+        Exchange(),
+        Exceptions(),
+        esp_json.JsonLines(),
+        DsnFields(),
+        Embedded(),
+    ]
+
+
+# Values of --format: each names the families it allows.
+FORMATS: dict[str, tuple[str, ...]] = {
+    "auto": (),
+    "reply": ("reply",),
+    "transcript": ("transcript", "reply"),
+    "postfix": ("postfix",),
+    "exim": ("exim",),
+    "sendmail": ("sendmail",),
+    "opensmtpd": ("opensmtpd",),
+    "qmail": ("qmail",),
+    "exchange": ("exchange",),
+    "exception": ("exception",),
+    "bounce": (),
+    "json": ("json",),
+}
+
+# A header field name as an email's first line has it; most bounces start with one of
+# these, a mailbox file with "From ".
+_HEADER = re.compile(rb"[A-Za-z][A-Za-z0-9-]{0,76}:")
+_EMAIL_HEADERS = frozenset(
+    b"return-path received delivered-to x-original-to from to subject date message-id "
+    b"mime-version content-type reply-to sender envelope-to auto-submitted "
+    b"dkim-signature authentication-results errors-to precedence thread-topic "
+    b"reporting-mta final-recipient original-recipient arrival-date".split()
+)
+# A message in a mailbox is cut off beyond this; the rest of it (a returned attachment)
+# is read and dropped.
+MAX_MESSAGE = 8 << 20
+# A JSON document that spans lines is parsed whole up to this size; a larger one is
+# read line by line instead.
+MAX_JSON_DOCUMENT = 4 << 20
+
+
+def _starts_email(line: bytes) -> bool:
+    if line.startswith(b"From ") and not line.startswith(b"From: "):
+        return True
+    m = _HEADER.match(line)
+    if m is None:
+        return False
+    name = m.group()[:-1].lower()
+    return name in _EMAIL_HEADERS or name.startswith((b"x-", b"arc-"))
+
+
+class Scanner:
+    """Streams the replies of one input."""
+
+    def __init__(self, input_name: str | None = None, fmt: str = "auto") -> None:
+        if fmt not in FORMATS:
+            raise ValueError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
+        self.input = input_name
+        self.fmt = fmt
+        allowed = FORMATS[fmt]
+        self.families = [f for f in _line_families() if not allowed or f.name in allowed]
+        self.session = Session(input_name)
+
+    # -- entry points -----------------------------------------------------------------
+
+    def scan_stream(self, stream: BinaryIO) -> Iterator[Reply]:
+        return self.scan_lines(iter_lines(stream, MAX_LINE))
+
+    def scan_lines(self, lines: Iterable[bytes]) -> Iterator[Reply]:
+        numbered = enumerate(lines, 1)
+        first: tuple[int, bytes] | None = None
+        for lineno, line in numbered:
+            if line.strip():
+                first = (lineno, line)
+                break
+        if first is None:
+            return
+        lineno, line = first
+        head = line.lstrip()
+        fmt = self.fmt
+        if fmt == "bounce" or (fmt == "auto" and _starts_email(line)):
+            yield from self._mailbox(lineno, line, numbered)
+        elif fmt == "json" or (fmt == "auto" and head[:1] in (b"{", b"[") and not _is_json(head)):
+            yield from self._json_document(lineno, line, numbered)
+        else:
+            yield from self._lines(lineno, line, numbered)
+
+    def scan_numbered(self, lines: Iterable[tuple[int, bytes]]) -> Iterator[Reply]:
+        """Replies in lines that already carry their line numbers, read line by line."""
+        numbered = iter(lines)
+        first = next(numbered, None)
+        if first is not None:
+            yield from self._lines(first[0], first[1], numbered)
+
+    # -- line by line ------------------------------------------------------------------
+
+    def _lines(
+        self, lineno: int, line: bytes, rest: Iterator[tuple[int, bytes]]
+    ) -> Iterator[Reply]:
+        families = self.families
+        session = self.session
+        sticky = families[0]
+        take = sticky.take
+        auto = self.fmt == "auto"
+        for n, raw in chain([(lineno, line)], rest):
+            out = take(raw, n, session)
+            if out is None:
+                for family in families:
+                    if family is not sticky:
+                        out = family.take(raw, n, session)
+                        if out is not None:
+                            sticky, take = family, family.take
+                            break
+                else:
+                    # Nobody's line: it ends a reply being assembled.
+                    if session.code is not None or session.held is not None:
+                        flushed = session.flush()
+                        session.note(flushed, n)
+                        yield from flushed
+                    if auto and raw.startswith(b"From ") and _mbox_from(raw):
+                        yield from self._mailbox(n, raw, rest)
+                        return
+                    continue
+            if (session.code is not None or session.held is not None) and not sticky.assembles:
+                # A reply pending from an earlier line comes first.
+                out = session.flush() + out
+            if out:
+                session.note(out, n)
+                yield from out
+        yield from session.flush()
+
+    # -- documents ---------------------------------------------------------------------
+
+    def _mailbox(
+        self, lineno: int, line: bytes, rest: Iterator[tuple[int, bytes]]
+    ) -> Iterator[Reply]:
+        """One email or an mbox stream of them; each message is read whole, then parsed."""
+        start = lineno
+        message: list[bytes] = [] if line.startswith(b"From ") else [line]
+        if line.startswith(b"From "):
+            start += 1
+        size = len(line)
+        previous_blank = False
+        for lineno, line in rest:
+            if previous_blank and line.startswith(b"From ") and _mbox_from(line):
+                yield from bounce.extract(message, start, self.input)
+                message, start, size = [], lineno + 1, 0
+                previous_blank = False
+                continue
+            previous_blank = not line
+            if size < MAX_MESSAGE:
+                message.append(line)
+                size += len(line) + 1
+        yield from bounce.extract(message, start, self.input)
+
+    def _json_document(
+        self, lineno: int, line: bytes, rest: Iterator[tuple[int, bytes]]
+    ) -> Iterator[Reply]:
+        buffered = [(lineno, line)]
+        size = len(line)
+        for item in rest:
+            buffered.append(item)
+            size += len(item[1]) + 1
+            if size > MAX_JSON_DOCUMENT:
+                break
+        else:
+            found = esp_json.extract_document(
+                b"\n".join(b for _, b in buffered), buffered[0][0], self.input
+            )
+            if found is not None:
+                yield from found
+                return
+        # Too large or not JSON after all: read it line by line.
+        replay = iter(buffered[1:])
+        chained = chain(replay, rest)
+        yield from self._lines(buffered[0][0], buffered[0][1], chained)
+
+
+def _is_json(line: bytes) -> bool:
+    """Whether one line holds a whole JSON value (JSON lines rather than a document)."""
+    try:
+        json.loads(line)
+    except ValueError:
+        return False
+    return True
+
+
+def _mbox_from(line: bytes) -> bool:
+    return is_mbox_from(line[:400].decode("latin-1"))
+
+
+def scan(stream: BinaryIO, input_name: str | None = None, fmt: str = "auto") -> Iterator[Reply]:
+    """Every reply in a binary stream, in input order, as it is read."""
+    return Scanner(input_name, fmt).scan_stream(stream)

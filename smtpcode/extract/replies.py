@@ -1,0 +1,51 @@
+"""Raw replies as a server sends them, alone or in a telnet / openssl s_client session.
+
+"250-first" continuation lines and the final "250 last" line make one reply. A line
+that starts with an SMTP verb is the user's command in an interactive session and tells
+which command the next reply answers.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from smtpcode.extract.base import LineFamily
+from smtpcode.extract.reader import decode
+from smtpcode.extract.reply_text import REPLY_LINE
+
+if TYPE_CHECKING:
+    from smtpcode.extract.session import Session
+    from smtpcode.records import Reply
+
+_DIGITS = frozenset(b"2345")
+_VERBS = frozenset(
+    b"HELO EHLO LHLO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY EXPN HELP AUTH ETRN STAR".split()
+)
+
+
+class RawReplies(LineFamily):
+    name = "reply"
+    assembles = True
+
+    def claims(self, line: bytes) -> bool:
+        if not line:
+            return False
+        first = line[0]
+        if first in (32, 9):  # indented: a reply quoted in a message or a notice
+            line = line.lstrip(b" \t")
+            if not line:
+                return False
+            first = line[0]
+        if first in _DIGITS:
+            return len(line) == 3 or (len(line) > 3 and line[3] in (32, 45))
+        # A verb typed in a session; a lone "." ends the message after DATA.
+        return line[:4].upper() in _VERBS or line.rstrip() == b"."
+
+    def feed(self, line: bytes, lineno: int, session: Session) -> list[Reply]:
+        text = decode(line)
+        if session.in_data:
+            return session.client_line(text)  # message lines, up to the lone "."
+        m = REPLY_LINE.match(text)
+        if m is None:
+            return session.client_line(text.strip())
+        return session.server_line(m.group(1), m.group(2) or "", m.group(3) or "", lineno)

@@ -1,0 +1,162 @@
+"""What one input has shown so far: the multi-line reply being assembled and the command
+it answers. Shared by the families that see both sides of a conversation (raw replies,
+transcripts) and used by the others to keep the output in input order.
+"""
+
+from __future__ import annotations
+
+from smtpcode.extract.reply_text import COMMANDS, enhanced_at_start, first_address
+from smtpcode.records import Reply
+
+# Accepted recipients remembered per transaction; a session with more is unusual and
+# the list only serves to name the one recipient an end-of-DATA reply concerns.
+MAX_ACCEPTED = 100
+# A multi-line reply longer than this is cut (RFC 5321 servers send a few dozen lines).
+MAX_REPLY_LINES = 1000
+
+
+class Session:
+    """The state of one input: pending reply lines, last command, recipients."""
+
+    __slots__ = (
+        "accepted",
+        "code",
+        "command",
+        "held",
+        "in_data",
+        "input",
+        "last_key",
+        "last_line",
+        "lines",
+        "mta",
+        "rcpt",
+        "start",
+    )
+
+    def __init__(self, input_name: str | None) -> None:
+        self.input = input_name
+        self.code: str | None = None  # the code of the multi-line reply being assembled
+        self.lines: list[str] = []
+        self.start = 0
+        self.mta: str | None = None  # the software whose transcript this is, where known
+        self.command: str | None = None
+        self.rcpt: str | None = None
+        self.accepted: list[str] = []
+        self.in_data = False  # between a 354 and the lone "." that ends the message
+        self.last_key: tuple[object, ...] | None = None
+        self.last_line = 0
+        # A reply that later lines may still complete (an exception's properties, a
+        # delivery status block's fields); emitted by the next flush.
+        self.held: Reply | None = None
+
+    def hold(self, reply: Reply) -> list[Reply]:
+        """Keep a reply back until the lines that complete it have been read."""
+        out = self.flush()
+        self.held = reply
+        return out
+
+    # -- the client side ------------------------------------------------------------
+
+    def client_line(self, text: str) -> list[Reply]:
+        """A line the client sent: remember the command the next reply answers."""
+        out = self.flush()
+        if self.in_data:
+            if text.strip() == ".":
+                self.in_data = False
+            return out
+        words = text.split(None, 1)
+        if not words:
+            return out
+        verb = words[0].split(":", 1)[0].upper()
+        if verb in COMMANDS:
+            self.command = verb
+            if verb == "RCPT":
+                self.rcpt = first_address(text)
+            elif verb in ("MAIL", "RSET", "EHLO", "HELO", "LHLO"):
+                self.accepted = []
+                self.rcpt = None
+        return out
+
+    # -- the server side ------------------------------------------------------------
+
+    def server_line(self, code: str, sep: str, rest: str, lineno: int) -> list[Reply]:
+        """One reply line "NNN-text" or "NNN text"; returns the replies it completes."""
+        out: list[Reply] = []
+        if self.held is not None or (self.code is not None and code != self.code):
+            out = self.flush()
+        if self.code is None:
+            self.code = code
+            self.start = lineno
+        if len(self.lines) < MAX_REPLY_LINES:
+            self.lines.append(f"{code}{sep}{rest}" if sep else code)
+        if sep != "-":
+            out += self.flush()
+        return out
+
+    def flush(self) -> list[Reply]:
+        """The pending replies: the one being assembled (complete or not: a server may
+        stop mid-reply) and the one held back."""
+        out = self._assembled()
+        if self.held is not None:
+            held, self.held = self.held, None
+            if held.basic or held.enhanced:
+                out.append(held)
+        return out
+
+    def _assembled(self) -> list[Reply]:
+        code = self.code
+        if code is None:
+            return []
+        lines = self.lines
+        first = lines[0]
+        reply = Reply(
+            basic=code,
+            enhanced=enhanced_at_start(first[4:]) if len(first) > 4 else None,
+            text="\n".join(lines),
+            input=self.input,
+            line=self.start,
+            recipient=self._recipient(),
+            command=self.command,
+            mta=self.mta,
+        )
+        self.code = None
+        self.lines = []
+        if code == "354" and self.command in ("DATA", "BDAT"):
+            self.in_data = True
+        elif (
+            code[0] == "2"
+            and self.command == "RCPT"
+            and self.rcpt
+            and len(self.accepted) < MAX_ACCEPTED
+        ):
+            self.accepted.append(self.rcpt)
+        return [reply]
+
+    def _recipient(self) -> str | None:
+        if self.command == "RCPT":
+            return self.rcpt
+        if self.command in ("DATA", "BDAT") and len(self.accepted) == 1:
+            return self.accepted[0]
+        return None
+
+    # -- duplicates -----------------------------------------------------------------
+
+    def seen_recently(self, reply: Reply, lineno: int, window: int = 3) -> bool:
+        """Whether the same reply was reported a few lines earlier.
+
+        Clients print one failure several ways (an exception's repr, its str and its
+        traceback line; PHPMailer's debug line and its error line); that is one reply.
+        """
+        last = self.last_key
+        if last is None or lineno - self.last_line > window:
+            return False
+        if (reply.basic, reply.enhanced, reply.text) != last[:3]:
+            return False
+        # One rendering may name the recipient where another does not.
+        return reply.recipient is None or last[3] is None or reply.recipient == last[3]
+
+    def note(self, replies: list[Reply], lineno: int) -> None:
+        if replies:
+            r = replies[-1]
+            self.last_key = (r.basic, r.enhanced, r.text, r.recipient)
+            self.last_line = lineno

@@ -1,0 +1,100 @@
+"""Session transcripts: both sides of an SMTP conversation, one line each, marked by who
+spoke. swaks, Python smtplib's debug output, PHPMailer's SMTPDebug, "S:"/"C:" notes,
+Postfix's "errors from" notices (" Out:"/" In:") and the ">>>"/"<<<" transcripts that
+sendmail-style bounces quote.
+
+Server lines are assembled into replies by the session; client lines tell which command
+each reply answers, and the recipient for a RCPT.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING
+
+from smtpcode.extract.base import LineFamily
+from smtpcode.extract.reader import decode
+from smtpcode.extract.reply_text import REPLY_LINE
+
+if TYPE_CHECKING:
+    from smtpcode.extract.session import Session
+    from smtpcode.records import Reply
+
+# Line starts that mark who spoke. swaks: "<-" server, "<**" server error, "<~" server
+# over TLS, "<~*" server error over TLS; "->", "~>", "**>" client.
+_SERVER = (b"<-", b"<**", b"<~", b"S:", b" Out:", b"Out:", b"<<<", b"Received >>>")
+_CLIENT = (b" ->", b"->", b" ~>", b"~>", b"**>", b"C:", b" In:", b"In:", b">>>", b"Sent <<<")
+_STARTS = _SERVER + _CLIENT + (b"reply:", b"send:")
+# PHPMailer writes a timestamp first; old versions "SMTP -> FROM SERVER:".
+_PHPMAILER_SERVER = (b"SERVER -> CLIENT:", b"FROM SERVER:")
+_PHPMAILER_CLIENT = (b"CLIENT -> SERVER:",)
+
+
+def _python_bytes(literal: str) -> str | None:
+    """The text of a Python bytes literal as smtplib's debug output prints it."""
+    try:
+        value = ast.literal_eval(literal.strip())
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return value if isinstance(value, str) else None
+
+
+class Transcripts(LineFamily):
+    name = "transcript"
+    assembles = True
+
+    def claims(self, line: bytes) -> bool:
+        if line.startswith(_STARTS):
+            return True
+        return b"-> CLIENT:" in line or b"-> SERVER:" in line or b"FROM SERVER:" in line
+
+    def feed(self, line: bytes, lineno: int, session: Session) -> list[Reply]:
+        if line.startswith(_SERVER):
+            return self._server(decode(line).split(None, 1), lineno, session)
+        if line.startswith(_CLIENT):
+            return self._client(decode(line).split(None, 1), session)
+        if line.startswith(b"reply:"):
+            return self._smtplib_reply(decode(line[6:]), lineno, session)
+        if line.startswith(b"send:"):
+            sent = _python_bytes(decode(line[5:]))
+            return session.client_line(sent.strip()) if sent is not None else []
+        for marker in _PHPMAILER_SERVER:
+            at = line.find(marker)
+            if at >= 0:
+                return self._text_server(decode(line[at + len(marker) :]), lineno, session)
+        at = line.find(_PHPMAILER_CLIENT[0])
+        if at >= 0:
+            return session.client_line(decode(line[at + len(_PHPMAILER_CLIENT[0]) :]).strip())
+        return session.flush()
+
+    def _server(self, parts: list[str], lineno: int, session: Session) -> list[Reply]:
+        # "Received >>> 550 ..." has two words of prefix.
+        rest = parts[1] if len(parts) > 1 else ""
+        if parts and parts[0] == "Received" and rest.startswith(">>>"):
+            rest = rest[3:]
+        return self._text_server(rest, lineno, session)
+
+    def _client(self, parts: list[str], session: Session) -> list[Reply]:
+        rest = parts[1] if len(parts) > 1 else ""
+        if parts and parts[0] == "Sent" and rest.startswith("<<<"):
+            rest = rest[3:]
+        return session.client_line(rest.strip())
+
+    def _text_server(self, text: str, lineno: int, session: Session) -> list[Reply]:
+        m = REPLY_LINE.match(text.strip(" \t\r\n"))
+        if m is None:
+            return session.flush()
+        return session.server_line(m.group(1), m.group(2) or "", m.group(3) or "", lineno)
+
+    def _smtplib_reply(self, rest: str, lineno: int, session: Session) -> list[Reply]:
+        # "reply: b'250-SIZE 20480\r\n'" is one line off the wire; "reply: retcode (250);
+        # Msg: b'...'" repeats the finished reply without its codes, so it is skipped.
+        rest = rest.strip()
+        if not rest.startswith(("b'", 'b"')):
+            return session.flush()
+        text = _python_bytes(rest)
+        if text is None:
+            return session.flush()
+        return self._text_server(text, lineno, session)

@@ -1,0 +1,77 @@
+"""The shortcuts `parse` takes for speed give exactly what the slow way gives.
+
+- stream.Findings reuses the diagnosis of an earlier reply of the same shape: on every
+  corpus the findings equal diagnosing each reply afresh.
+- render.parse_rows.FindingEncoder splices cached JSON: its lines equal
+  json.dumps(finding.to_dict()).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+from pathlib import Path
+
+import pytest
+
+from smtpcode.diagnose import diagnose
+from smtpcode.extract import scan
+from smtpcode.records import Reply
+from smtpcode.render.parse_rows import FindingEncoder, dumps
+from smtpcode.stream import Findings, shape
+
+DATA = Path(__file__).parent / "data"
+BENCH = Path(__file__).parent.parent / "bench" / "bench_parse.py"
+
+
+def corpus_replies() -> list[Reply]:
+    out: list[Reply] = []
+    for folder in ("mta", "bounces", "parse"):
+        for path in sorted((DATA / folder).rglob("*")):
+            if path.is_file() and path.suffix != ".md" and path.name != "LICENSE":
+                with path.open("rb") as stream:
+                    out += scan(stream, path.name)
+    return out
+
+
+def bench_replies(tmp_path: Path) -> list[Reply]:
+    spec = importlib.util.spec_from_file_location("bench_parse", BENCH)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    log = tmp_path / "postfix.log"
+    bench.generate(log, 5000)
+    with log.open("rb") as stream:
+        return list(scan(stream, "postfix.log"))
+
+
+@pytest.fixture(scope="module")
+def all_replies(tmp_path_factory: pytest.TempPathFactory) -> list[Reply]:
+    return corpus_replies() + bench_replies(tmp_path_factory.mktemp("bench"))
+
+
+def test_memoised_diagnosis_equals_diagnosing_each_reply(all_replies: list[Reply]) -> None:
+    assert len(all_replies) > 2000
+    fast = list(Findings()(all_replies))
+    slow = [diagnose(r) for r in all_replies]
+    assert fast == slow
+
+
+def test_encoder_equals_dumps_of_to_dict(all_replies: list[Reply]) -> None:
+    encoder = FindingEncoder()
+    for finding in Findings()(all_replies):
+        assert encoder.encode(finding) == dumps(finding.to_dict())
+
+
+def test_shape_masks_only_per_message_tokens() -> None:
+    a = shape("250 2.0.0 OK  1700000001 d9443c01a7336-1f9eb3b6e81si99625855ad.239 - gsmtp")
+    b = shape("250 2.0.0 OK  1700000999 a1b2c3d4e5f60-0a0b0c0d0e0si12345678ad.001 - gsmtp")
+    assert a == b
+    assert shape("550 5.1.1 <alice@example.com>: User unknown") == shape(
+        "550 5.1.1 <bob.smith@example.org>: User unknown"
+    )
+    assert shape("550 User unknown") != shape("550 Mailbox full")
+
+
+def test_scan_accepts_binary_stream() -> None:
+    assert [r.basic for r in scan(io.BytesIO(b"250 ok\n"), "x")] == ["250"]
