@@ -122,6 +122,7 @@ def explain(
         typer.Argument(
             help="Codes or whole replies: 550, 5.1.1, '550 5.1.1', '550-5.1.1', "
             "'550 5.1.1 <x@example.com>: User unknown'.",
+            metavar="QUERY",
             autocompletion=complete_code,
             show_default=False,
         ),
@@ -185,6 +186,7 @@ def compare(
         list[str],
         typer.Argument(
             help="Two or more codes, basic, enhanced or both: 550, 5.2.2, '550 5.1.1'.",
+            metavar="CODE",
             autocompletion=complete_code,
             show_default=False,
         ),
@@ -249,6 +251,7 @@ def list_codes(
         str | None,
         typer.Argument(
             help="Which codes: 5xx, 55x, 5, 4.7.x, x.7.x, 5.1.* (without one: every code).",
+            metavar="MASK",
             show_default=False,
         ),
     ] = None,
@@ -299,6 +302,7 @@ def search(
         list[str],
         typer.Argument(
             help="Words to look for, in any order; case and accents do not matter.",
+            metavar="TEXT",
             show_default=False,
         ),
     ],
@@ -364,6 +368,7 @@ def parse(
         list[str] | None,
         typer.Argument(
             help="Files to read; - or none: standard input.",
+            metavar="FILE",
             show_default=False,
         ),
     ] = None,
