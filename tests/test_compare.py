@@ -105,9 +105,9 @@ def test_three_codes() -> None:
 
 
 def test_status_difference() -> None:
-    c = compare(["571", "554"])
-    assert c.differences[-1] == "Status: 571 is folklore; 554 is standard."
-    assert "The catalogue names no command for 571" in c.differences[2]
+    c = compare(["447", "554"])
+    assert c.differences[-1] == "Status: 447 is folklore; 554 is standard."
+    assert "The catalogue names no command for 447" in c.differences[2]
 
 
 def test_any_command_is_shared() -> None:
