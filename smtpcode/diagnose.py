@@ -27,6 +27,15 @@ ENV_RULES = "SMTPCODE_RULES"
 # Distinct reply texts remembered; a log's texts repeat, its unique texts are unbounded.
 CACHE_SIZE = 8192
 
+# Only this much of a reply text is read. Real replies, even multi-line ones with a
+# bounce's delivery history, fit in a few KB; a longer text is junk or hostile, and the
+# cap keeps the work per reply (and the size of a cache key) bounded whatever the input.
+MAX_TEXT = 16 * 1024
+
+# Rule regexes run on untrusted text, so they must match in linear time: repetition has
+# to be bounded ({m,n} with n at most this), and no group may be repeated.
+MAX_RULE_REPEAT = 500
+
 REASON_NAMES = (
     "success",
     "intermediate",
@@ -114,6 +123,9 @@ class TextEvidence:
     mta: Signature | None
     blocklist: Signature | None
     matched: tuple[str, ...]
+    # The first reason rule that matched with another reason than `reason`: the cause a
+    # reply names besides its verdict ("retry timeout exceeded" after "connection refused").
+    cause: Signature | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +157,9 @@ _INNER_CODES = re.compile(
 _SPACE = re.compile(r"\s+")
 # Mail addresses are data, not phrasing: "<blocked@example.org>" or "mailboxfull@..." must
 # not read as a reason. URLs and host names stay (blocklist and provider names live there).
-_ADDRESS = re.compile(r"[^\s<>()\[\]\"',;:]+@[^\s<>()\[\]\"',;]+")
+# A match may only start where a token starts (the lookbehind): without it every position
+# of a long run of address characters would rescan the run to its end (quadratic time).
+_ADDRESS = re.compile(r"(?<![^\s<>()\[\]\"',;:])[^\s<>()\[\]\"',;:]+@[^\s<>()\[\]\"',;]+")
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " "})
 
 
@@ -179,6 +193,52 @@ def _trie_regex(words: Iterable[str]) -> str:
     return emit(trie)
 
 
+_BRACE_REPEAT = re.compile(r"\{(\d*)(,?)(\d*)\}")
+
+
+def nonlinear_construct(pattern: str) -> str | None:
+    """Why a rule regex could take more than linear time on hostile text, or None.
+
+    A pattern is accepted when every repetition is bounded ({m,n}, n <= MAX_RULE_REPEAT,
+    or ?) and no group is repeated (a group may only be optional). Then each match
+    attempt costs at most a constant, so a whole search is linear in the text. The check
+    reads the pattern text; it is strict on purpose (a rule can always be rewritten).
+    """
+    i, n = 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "[":
+            # Skip the class: "]" right after "[" or "[^" is a literal.
+            j = i + 1
+            if j < n and pattern[j] == "^":
+                j += 1
+            if j < n and pattern[j] == "]":
+                j += 1
+            while j < n and pattern[j] != "]":
+                j += 2 if pattern[j] == "\\" else 1
+            i = j + 1
+            continue
+        if c in "*+":
+            return f"unbounded repetition {c!r} at {i}: use {{m,n}}"
+        if c == "{":
+            m = _BRACE_REPEAT.match(pattern, i)
+            if m is not None:
+                upper = m.group(3) if m.group(2) else m.group(1)
+                if not upper:
+                    return f"unbounded repetition {m.group(0)!r} at {i}"
+                if int(upper) > MAX_RULE_REPEAT:
+                    return f"repetition {m.group(0)!r} at {i} exceeds {MAX_RULE_REPEAT}"
+                i = m.end()
+                continue
+        if c == ")" and i + 1 < n and pattern[i + 1] in "*+{":
+            return f"repeated group at {i}: a group may only be optional (?)"
+        i += 1
+    return None
+
+
 def _strings(value: Any, where: str) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -208,6 +268,8 @@ class Rules:
             self.by_enhanced = {str(k): str(v) for k, v in data["by_enhanced"].items()}
             self.by_basic = {str(k): str(v) for k, v in data["by_basic"].items()}
             self.weak_codes = frozenset(str(c) for c in data.get("weak_codes", ()))
+            # Reasons whose advice also gives the cause the text names besides them.
+            self.names_cause = frozenset(str(r) for r in data.get("names_cause", ()))
             self.basic_weak = bool(data.get("basic_codes_are_weak", False))
             self.compatible = frozenset(
                 frozenset(str(r) for r in pair) for pair in data.get("compatible", ())
@@ -281,6 +343,9 @@ class Rules:
                 f"(missing {sorted(known - set(self.reasons))}, "
                 f"extra {sorted(set(self.reasons) - known)})"
             )
+        if not self.names_cause <= known:
+            unknown = sorted(self.names_cause - known)
+            raise CatalogueError(f"rules.yaml: names_cause: unknown reasons {unknown}")
         for table in (self.by_enhanced, self.by_basic):
             bad = sorted(v for v in table.values() if v not in known)
             if bad:
@@ -296,6 +361,13 @@ class Rules:
                 raise CatalogueError(f"rules.yaml: rule {sig.id!r}: unknown reason {sig.value}")
             if sig.provider is not None and sig.provider not in self.providers:
                 raise CatalogueError(f"rules.yaml: rule {sig.id!r}: unknown provider")
+            for pattern in sig.patterns:
+                why = nonlinear_construct(pattern.pattern)
+                if why is not None:
+                    raise CatalogueError(
+                        f"rules.yaml: rule {sig.id!r}: regex {pattern.pattern!r} is not "
+                        f"linear-time ({why})"
+                    )
 
     def _compile(self) -> None:
         by_phrase: dict[str, list[Signature]] = {}
@@ -336,16 +408,19 @@ class Rules:
         return sorted(seen.values(), key=lambda s: s.order)
 
     def evidence(self, text: str, klass: str | None) -> TextEvidence:
-        low = normalise(text)
+        low = normalise(text[:MAX_TEXT])
         best: dict[str, Signature] = {}
         matched: list[str] = []
+        cause: Signature | None = None
         for sig in self.candidates(low):
             if sig.classes and klass not in sig.classes:
                 continue
             if sig.patterns and not any(p.search(low) for p in sig.patterns):
                 continue
             matched.append(sig.id)
-            best.setdefault(sig.kind, sig)
+            first = best.setdefault(sig.kind, sig)
+            if sig.kind == "reason" and cause is None and sig.value != first.value:
+                cause = sig
             # A reason rule that names its provider is evidence for both.
             if sig.kind == "reason" and sig.provider is not None:
                 best.setdefault("provider-by-reason", sig)
@@ -356,6 +431,7 @@ class Rules:
             mta=best.get("mta"),
             blocklist=best.get("blocklist"),
             matched=tuple(matched),
+            cause=cause,
         )
 
     def provider_of_host(self, host: str) -> str | None:
@@ -525,6 +601,10 @@ class Diagnoser:
                 advice.append(tip)
         if blocklist is not None and reason.name in ("blocked", "spam-content", "security"):
             advice.append(blocklist.advice)
+        cause = ev.cause if ev is not None and reason.name in rules.names_cause else None
+        if cause is not None and cause.value in rules.reasons:
+            named = rules.reasons[cause.value]
+            advice.append(f"The reply also names the cause: {named.summary}. {named.advice}")
 
         return Verdict(
             klass=klass,
@@ -564,8 +644,10 @@ class Diagnoser:
         return f"{head} {reason.action}"
 
     def verdict(self, reply: Reply) -> Verdict:
+        # Cut before the cache: a cache key never holds more than MAX_TEXT characters.
+        text = reply.text[:MAX_TEXT] if reply.text else reply.text
         return self._verdict_cached(
-            reply.text, reply.basic, reply.enhanced, reply.host, reply.mta, reply.command
+            text, reply.basic, reply.enhanced, reply.host, reply.mta, reply.command
         )
 
     def diagnose(self, reply: Reply) -> Finding:

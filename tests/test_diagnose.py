@@ -50,13 +50,30 @@ def test_text_beats_a_specific_code_with_a_warning() -> None:
 
 
 def test_compatible_refinement_has_no_warning() -> None:
-    # 4.4.7 says "expired"; the text names the network cause: a refinement, not a conflict.
+    # 4.4.7 says "expired"; the text names only the network cause: a refinement, not a
+    # conflict.
+    f = explain_query("451 4.4.7 Connection timed out")
+    assert f.reason == "network"
+    assert not [w for w in f.warnings if "text is more specific" in w]
+
+
+def test_given_up_after_a_time_is_expired_and_the_advice_names_the_cause() -> None:
+    # bounces/lhost-amazonworkmail-05.eml: the message was given up after 840 minutes of
+    # timeouts. Expired is the verdict; the timeouts are what to fix.
     f = explain_query(
         "554 4.4.7 Message expired: unable to deliver in 840 minutes."
         "<421 4.4.2 Connection timed out>"
     )
-    assert f.reason == "network"
+    assert f.reason == "expired"
     assert not [w for w in f.warnings if "text is more specific" in w]
+    assert "The reply also names the cause: a network, routing or connection problem." in (
+        f.advice or ""
+    )
+
+
+def test_a_named_recipient_cause_beats_expiry() -> None:
+    # mta/dsn/exim_dsn_local_quota.eml: Exim gave up, but on a full mailbox.
+    assert explain_query("550 mailbox is full: retry timeout exceeded").reason == "mailbox-full"
 
 
 def test_code_only_when_the_text_says_nothing() -> None:
@@ -122,6 +139,19 @@ def test_provider_from_host_beats_nothing_in_text() -> None:
         ("mx3.qq.com", "qq"),
         ("smtp-in.orange.fr", "orange"),
         ("mx1.comcast.net", "comcast"),
+        ("mx-ha03.web.de", "gmx"),
+        ("mx00.mail.com", "gmx"),
+        ("mx01.mail.icloud.com", "apple"),
+        ("d405521.a.ess.ca.barracudanetworks.com", "barracuda"),
+        ("in.tmes.trendmicro.eu", "trendmicro"),
+        ("mx.sendgrid.net", "sendgrid"),
+        ("mxa.mailgun.org", "mailgun"),
+        ("mxb-001.gslb.pphosted.com", "proofpoint"),
+        ("za-smtp-inbound-2.mimecast.co.za", "mimecast"),
+        ("inbound-smtp.eu-west-1.amazonaws.com", "amazon-ses"),
+        ("ec2-52-33-68-253.us-west-2.compute.amazonaws.com", None),
+        ("mx.yandex.net", "yandex"),
+        ("mx1.hotmail.com", "microsoft"),
         ("gmail.com.example.net", None),
         ("notgoogle.com", None),
     ],
@@ -207,3 +237,24 @@ def test_rules_cover_the_reason_vocabulary() -> None:
     assert set(rules.reasons) >= {"user-unknown", "blocked", "unknown"}
     for reason in rules.reasons.values():
         assert reason.summary and reason.action and reason.advice
+
+
+def test_postfix_local_delivery_over_the_mailbox_size_limit_is_mailbox_full() -> None:
+    # mta/logs/postfix.log: postfix/local writing past mailbox_size_limit fails with
+    # EFBIG ("File too large"): the mailbox is full, the message is not too large.
+    from smtpcode.api import parse
+
+    line = (
+        "Nov 29 00:38:08 mx postfix/local[7875]: 5387A160095: to=<full@mx.example.test>, "
+        "relay=local, delay=0, delays=0/0/0/0, dsn=5.2.2, status=bounced (cannot update "
+        "mailbox /var/mail/full for user full. error writing message: File too large)"
+    )
+    (f,) = list(parse(line))
+    assert (f.reason, f.hard_bounce) == ("mailbox-full", False)
+    assert not f.warnings
+
+
+def test_a_message_over_the_size_limit_is_still_message_too_large() -> None:
+    assert explain_query("552 5.3.4 Message size exceeds fixed limit").reason == (
+        "message-too-large"
+    )

@@ -21,12 +21,20 @@ class LineFamily:
     # Families that assemble multi-line replies in the session flush it themselves;
     # for the others the registry flushes a pending reply before feeding them.
     assembles: ClassVar[bool] = False
+    # Families that can find the lines they would ignore in bulk (see skip_to).
+    skips: ClassVar[bool] = False
 
     def claims(self, line: bytes) -> bool:
         raise NotImplementedError
 
     def feed(self, line: bytes, lineno: int, session: Session) -> list[Reply]:
         raise NotImplementedError
+
+    def skip_to(self, block: bytes, pos: int) -> int:
+        """Where the first line at or after `pos` starts that take() might not claim and
+        ignore (`block` holds whole lines, each ended by LF; len(block) when none is left).
+        Only called while this family is sticky and nothing is pending in the session."""
+        return pos
 
     def take(self, line: bytes, lineno: int, session: Session) -> list[Reply] | None:
         """`claims` and `feed` in one call (the registry's hot path): None when the line

@@ -9,12 +9,14 @@ refused") still has its dsn= status. Fields are found with str.find, not regexes
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from smtpcode.extract.base import LineFamily
 from smtpcode.extract.reader import decode
 from smtpcode.extract.reply_text import command_in, find_reply, read_reply, unflatten
-from smtpcode.records import Reply
+from smtpcode.records import Reply, new_reply
 
 if TYPE_CHECKING:
     from smtpcode.extract.session import Session
@@ -35,6 +37,7 @@ def _field(text: str, name: str, stop: str = ",") -> str | None:
     return text[start : end if end >= 0 else len(text)]
 
 
+@lru_cache(maxsize=1024)  # a log names the same few relays again and again
 def _host(relay: str | None) -> str | None:
     """The host name of "mx.example.com[192.0.2.1]:25"; None for a local transport."""
     if not relay:
@@ -65,18 +68,56 @@ def read_said(text: str) -> tuple[str | None, str, str | None] | None:
     return None
 
 
+# A delivery attempt as Postfix writes it, the whole line in one match instead of a find
+# per field. Nothing before a field can hold its name (no "<" or "=" before "to=<", no
+# spaces inside the values), so each group is what the finds in _attempt would read; a
+# line of any other shape is read by the finds. Linear: no nested or adjacent open repeats.
+_DELIVERY = re.compile(
+    r"[^<=]*: to=<([^<>\s]*)>,(?: orig_to=<[^<>\s]*>,)?"
+    r" relay=([^\s,]*),(?: conn_use=[0-9]+,)? delay=[0-9.]+, delays=[0-9./]+,"
+    r" dsn=([^\s,]*), status=[a-z]+ \((.*)\)"
+)
 # What a Postfix message that quotes a reply starts with, after "QUEUEID: " (or NOQUEUE).
 _STARTS = (b"to=<", b"reject: ", b"host ", b"NOQUEUE: reject: ")
+# take() reads a line only when one of _STARTS follows a ": ": a line holding none of these
+# is one it ignores ("NOQUEUE: reject: " holds ": reject: ").
+_MARKERS = (b": to=<", b": reject: ", b": host ")
+
+
+@lru_cache(maxsize=256)
+def _odd_lines(at: int) -> re.Pattern[bytes]:
+    """Finds the LF before each line that lacks "postfix" at column `at`."""
+    return re.compile(rb"\n(?![^\n]{%d}postfix)" % at)
 
 
 class Postfix(LineFamily):
     name = "postfix"
+    skips = True
 
     def claims(self, line: bytes) -> bool:
         return line.find(b"postfix", 0, 160) >= 0
 
     def __init__(self) -> None:
         self._at = 0  # where "postfix" stood in the last line: in a log, the same place
+        # The line starts in a block that take() must see (see skip_to), for one column.
+        self._plan_block = b""
+        self._plan_at = -1
+        self._plan: list[int] = []
+        self._next = 0  # index of the first plan entry not yet passed
+
+    def skip_to(self, block: bytes, pos: int) -> int:
+        # A line that has "postfix" at the usual column and none of the markers is one
+        # take() claims and ignores without changing anything. The others are found for
+        # the whole block at once with bytes.find and one regex, not line by line.
+        if block is not self._plan_block or self._plan_at != self._at:
+            self._plan = _lines_to_read(block, pos, self._at)
+            self._plan_block, self._plan_at, self._next = block, self._at, 0
+        plan = self._plan
+        i = self._next
+        while i < len(plan) and plan[i] < pos:
+            i += 1
+        self._next = i
+        return plan[i] if i < len(plan) else len(block)
 
     def take(self, line: bytes, lineno: int, session: Session) -> list[Reply] | None:
         # The hot path of a big log: look only near "postfix/prog[pid]: QUEUEID: ", never
@@ -124,16 +165,21 @@ class Postfix(LineFamily):
 
     def _attempt(self, text: str, lineno: int, session: Session) -> list[Reply]:
         # "to=<a>, [orig_to=<b>, ]relay=h[ip]:25, delay=.., delays=.., dsn=X.Y.Z, status=S (what)"
-        to_at = text.find("to=<")
-        recipient = text[to_at + 4 : text.find(">", to_at)] if to_at >= 0 else None
-        dsn = _field(text, " dsn=")
-        relay = _field(text, " relay=")
+        m = _DELIVERY.fullmatch(text)
+        if m is not None:
+            recipient, relay, dsn, what = m.groups()
+            what = what.strip()
+        else:
+            to_at = text.find("to=<")
+            recipient = text[to_at + 4 : text.find(">", to_at)] if to_at >= 0 else None
+            dsn = _field(text, " dsn=")
+            relay = _field(text, " relay=")
+            what = ""
+            open_at = text.find(" (", text.find(" status="))
+            if open_at >= 0:
+                close_at = text.rfind(")")
+                what = text[open_at + 2 : close_at if close_at > open_at else len(text)].strip()
         host = _host(relay) if relay else None
-        what = ""
-        open_at = text.find(" (", text.find(" status="))
-        if open_at >= 0:
-            close_at = text.rfind(")")
-            what = text[open_at + 2 : close_at if close_at > open_at else len(text)].strip()
         command = None
         if " said: " in what or " refused to talk to me: " in what:
             said = read_said(what)
@@ -149,7 +195,7 @@ class Postfix(LineFamily):
         if enhanced is None and dsn and dsn[:1] in "245":
             enhanced = dsn
         return [
-            Reply(
+            new_reply(
                 basic,
                 enhanced,
                 what or None,
@@ -196,3 +242,22 @@ class Postfix(LineFamily):
                 MTA,
             )
         ]
+
+
+def _lines_to_read(block: bytes, pos: int, at: int) -> list[int]:
+    """The starts of the lines from `pos` on that take() may not ignore: those with a
+    marker, and those without "postfix" at column `at` (another family's, or Postfix's
+    at another column)."""
+    starts: set[int] = set()
+    if not block.startswith(b"postfix", pos + at):
+        starts.add(pos)
+    # The block's last LF ends it: no line follows that one.
+    for m in _odd_lines(at).finditer(block, pos, len(block) - 1):
+        starts.add(m.end())
+    find, rfind = block.find, block.rfind
+    for marker in _MARKERS:
+        i = find(marker, pos)
+        while i >= 0:
+            starts.add(rfind(b"\n", 0, i) + 1)
+            i = find(marker, find(b"\n", i) + 1)
+    return sorted(starts)

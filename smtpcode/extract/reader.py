@@ -6,7 +6,7 @@ extractors decode the few candidates with `decode()`, which never fails.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 # A line longer than this is cut: its first MAX_LINE bytes are kept, the rest is read and
@@ -15,6 +15,8 @@ from typing import BinaryIO
 MAX_LINE = 1 << 20
 # How much of the input is looked at to decide whether it uses bare CRs as line ends.
 SAMPLE = 1 << 16
+# How much is read at a time after the sample.
+BLOCK = 1 << 18
 
 
 def decode(raw: bytes) -> str:
@@ -33,50 +35,65 @@ def iter_lines(stream: BinaryIO, limit: int = MAX_LINE) -> Iterator[bytes]:
     about 2 * limit bytes whatever the input holds (a 50 MB line, no line ends at all,
     binary junk).
     """
-    # read1: what is there now, so that a live pipe (tail -f) is not held up by the sample.
-    read1 = getattr(stream, "read1", None)
-    head = read1(min(SAMPLE, limit)) if read1 is not None else stream.read(min(SAMPLE, limit))
+    for block in iter_blocks(stream, limit):
+        lines = block.split(b"\n")
+        lines.pop()  # what follows the block's last line end: nothing
+        yield from lines
+
+
+def iter_blocks(stream: BinaryIO, limit: int = MAX_LINE) -> Iterator[bytes]:
+    """The lines of iter_lines() in blocks: each block is whole lines, each ended by one LF
+    (CRLF and bare CR line ends already made LF; over-long lines already cut).
+
+    A big log is read a block at a time so that the lines nobody wants can be stepped
+    over with bytes.find() and friends, which cost a fraction of a Python loop per line.
+    """
+    # read1: what is there now, so that a live pipe (tail -f) is not held up by a block.
+    read = getattr(stream, "read1", None) or stream.read
+    head = read(min(SAMPLE, limit))
     if not head:
         return
     if _has_bare_cr(head[:-1]):
-        yield from _split_any(_chain(head, stream, limit), limit)
+        for line in _split_any(_chain(head, stream, limit), limit):
+            yield line + b"\n"
         return
-    # The usual case: LF or CRLF. Whole lines of the sample first, then readline().
-    lines = head.split(b"\n")
-    carry = lines.pop()  # the unfinished last line of the sample ("" if it ended one)
-    for line in lines:
-        yield line[:-1] if line[-1:] == b"\r" else line
-    readline = stream.readline
-    if carry:
-        rest = readline(max(limit - len(carry), 1))
-        line = carry + rest
-        if line[-1:] == b"\n":
-            line = line[:-1]
-            yield line[:-1] if line[-1:] == b"\r" else line
-        else:
-            # Over-long, or the end of the input.
-            yield line[:limit].rstrip(b"\r")
-            if len(line) >= limit:
-                _skip_rest(readline, limit)
+    # The usual case: LF or CRLF. A line is cut when no LF comes within `limit` bytes of
+    # its start (as readline(limit) would see it); its rest is read and dropped. A cut
+    # line and the last line of the input lose all trailing CRs, other lines one.
+    size = min(BLOCK, limit)
+    pending = head
     while True:
-        chunk = readline(limit)
-        if not chunk:
+        end = pending.rfind(b"\n", 0, limit) + 1
+        if end:
+            # Whole lines, none of them over-long: each ends within `limit` bytes.
+            block = pending[:end]
+            pending = pending[end:]
+            yield block.replace(b"\r\n", b"\n") if b"\r" in block else block
+            continue
+        if len(pending) >= limit:
+            yield pending[:limit].rstrip(b"\r") + b"\n"
+            pending = _after_line_end(pending[limit:], read, size)
+            if pending is None:
+                return
+            continue
+        more = read(size)
+        if not more:
+            if pending:
+                yield pending.rstrip(b"\r") + b"\n"
             return
-        if chunk[-1:] == b"\n":
-            yield chunk[:-2] if chunk[-2:-1] == b"\r" else chunk[:-1]
-        else:
-            # No line end within `limit` bytes, or the last line of the input.
-            yield chunk.rstrip(b"\r")
-            if len(chunk) >= limit:
-                _skip_rest(readline, limit)
+        pending += more
 
 
-def _skip_rest(readline: object, limit: int) -> None:
-    """Read and drop the rest of an over-long line."""
+def _after_line_end(pending: bytes, read: Callable[[int], bytes], size: int) -> bytes | None:
+    """What follows the next LF, reading and dropping the rest of an over-long line;
+    None at the end of the input."""
     while True:
-        more = readline(limit)  # type: ignore[operator]
-        if not more or more[-1:] == b"\n":
-            return
+        nl = pending.find(b"\n")
+        if nl >= 0:
+            return pending[nl + 1 :]
+        pending = read(size)
+        if not pending:
+            return None
 
 
 def _chain(head: bytes, stream: BinaryIO, size: int) -> Iterator[bytes]:

@@ -45,7 +45,7 @@ class JsonRenderer:
             self.out.flush()
             self._binary = getattr(self.out, "buffer", None)
         if self._binary is not None:
-            self._binary.write(self._encoder.encode_bytes(finding) + b"\n")
+            self._binary.write(self._encoder.line(finding))
         else:
             self.out.write(self._encoder.encode(finding) + "\n")
 

@@ -27,14 +27,45 @@ def dumps(obj: object) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(", ", ": "))
 
 
-# The JSON pieces around a finding's per-reply values, the values' names, and the
-# entries the pieces were made from (held so that their ids stay theirs).
-Template = tuple[list[bytes], list[str], tuple[object, object]]
-
-
 # Reply fields that differ between replies sharing one diagnosis: probed below by
 # changing them and seeing which keys of the finding's dict change.
 _PER_REPLY = ("input", "line", "text", "recipient")
+
+# Everything but the per-reply values that Finding.to_dict() reads, apart from the
+# catalogue entries (compared by identity): findings alike in these differ in their JSON
+# only in the per-reply values.
+_finding_key = attrgetter(
+    "klass",
+    "reason",
+    "provider",
+    "hard_bounce",
+    "advice",
+    "warnings",
+    "undefined",
+    "summary",
+    "mta",
+    "reply.basic",
+    "reply.enhanced",
+    "reply.command",
+    "reply.mta",
+)
+
+
+class _Template:
+    """One diagnosis's JSON cut around its per-reply values."""
+
+    __slots__ = ("basic_entry", "enhanced_entry", "names", "pieces")
+
+    def __init__(self, finding: Finding) -> None:
+        # The entries are held so that the identity comparison in line() stays sound.
+        self.basic_entry = finding.basic_entry
+        self.enhanced_entry = finding.enhanced_entry
+        self.names: list[str] | None = None
+        self.pieces: list[bytes] = []
+        cut = _cut(finding)
+        if cut is not None:
+            self.pieces, self.names = cut
+            self.pieces[-1] += b"\n"
 
 
 class FindingEncoder:
@@ -47,65 +78,82 @@ class FindingEncoder:
     """
 
     def __init__(self) -> None:
-        self._templates: dict[tuple[object, ...], Template | None] = {}
+        self._templates: dict[tuple[object, ...], _Template] = {}
+        # The input's JSON, kept while the input stays the same.
+        self._input: object = _UNSET
+        self._input_json = b""
 
     def encode(self, finding: Finding) -> str:
         return self.encode_bytes(finding).decode("utf-8")
 
     def encode_bytes(self, finding: Finding) -> bytes:
         """The JSON line as UTF-8, without its line end."""
-        r = finding.reply
-        key = (
-            *_finding_key(finding),
-            id(finding.basic_entry),
-            id(finding.enhanced_entry),
-            *_reply_key_fields(r),
-        )
-        try:
-            template = self._templates[key]
-        except KeyError:
+        return self.line(finding)[:-1]
+
+    def line(self, finding: Finding) -> bytes:
+        """The JSON line as UTF-8, with its line end."""
+        key = _finding_key(finding)
+        template = self._templates.get(key)
+        if (
+            template is None
+            or template.basic_entry is not finding.basic_entry
+            or template.enhanced_entry is not finding.enhanced_entry
+        ):
             if len(self._templates) >= TEMPLATE_CACHE:
                 self._templates.clear()
-            template = self._templates[key] = _template(finding)
-        if template is None:
-            return dumps(finding.to_dict()).encode("utf-8", "replace")
-        pieces, names, _ = template
-        values = dict(zip(_PER_REPLY, _per_reply(r), strict=True))
+            template = self._templates[key] = _Template(finding)
+        r = finding.reply
+        if template.names is _USUAL:
+            # The usual order: input, line, text and recipient; strings or None (a line
+            # number or None), else the general way below.
+            text, recipient, line, name = r.text, r.recipient, r.line, r.input
+            if (
+                (text is None or text.__class__ is str)
+                and (recipient is None or recipient.__class__ is str)
+                and (line is None or line.__class__ is int)
+            ):
+                if name is not self._input:
+                    self._input, self._input_json = name, _value(name)
+                p0, p1, p2, p3, p4 = template.pieces
+                return b"".join(
+                    (
+                        p0,
+                        self._input_json,
+                        p1,
+                        b"null" if line is None else b"%d" % line,
+                        p2,
+                        b"null" if text is None else _string(text).encode("utf-8", "replace"),
+                        p3,
+                        b"null"
+                        if recipient is None
+                        else _string(recipient).encode("utf-8", "replace"),
+                        p4,
+                    )
+                )
+        names = template.names
+        if names is None:
+            return (dumps(finding.to_dict()) + "\n").encode("utf-8", "replace")
+        pieces = template.pieces
         out = [pieces[0]]
         for name, piece in zip(names, pieces[1:], strict=True):
-            value = values[name]
-            if value is None:
-                out.append(b"null")
-            elif value.__class__ is str:
-                out.append(encode_basestring(value).encode("utf-8", "replace"))
-            elif value.__class__ is int:
-                out.append(str(value).encode())
-            else:
-                out.append(dumps(value).encode("utf-8", "replace"))
+            out.append(_value(getattr(r, name)))
             out.append(piece)
         return b"".join(out)
 
 
-# What makes two findings' JSON differ only in their per-reply values. Entries are
-# taken by identity (hashing one hashes all its texts); a template keeps its entries
-# alive, so an id is never reused while it is a key.
-_finding_key = attrgetter(
-    "klass",
-    "reason",
-    "provider",
-    "hard_bounce",
-    "advice",
-    "warnings",
-    "undefined",
-    "summary",
-    "mta",
-    "evidence",
-)
-_reply_key_fields = attrgetter("basic", "enhanced", "command", "mta", "host")
-_per_reply = attrgetter(*_PER_REPLY)
+_UNSET = object()
+_string = encode_basestring
 
 
-def _template(finding: Finding) -> Template | None:
+def _value(value: object) -> bytes:
+    if value is None:
+        return b"null"
+    if value.__class__ is str:
+        return _string(value).encode("utf-8", "replace")  # type: ignore[no-any-return]
+    return dumps(value).encode("utf-8", "replace")
+
+
+def _cut(finding: Finding) -> tuple[list[bytes], list[str]] | None:
     """The finding's JSON cut around its per-reply values: pieces and value names; None
     when the dict derives other fields from those values (then it is encoded whole)."""
     d = finding.to_dict()
@@ -131,8 +179,12 @@ def _template(finding: Finding) -> Template | None:
             current.append(dumps(v))
     current.append("}")
     pieces.append("".join(current))
-    encoded = [p.encode("utf-8", "replace") for p in pieces]
-    return encoded, names, (finding.basic_entry, finding.enhanced_entry)
+    if names == list(_USUAL):
+        names = _USUAL  # the fast path in FindingEncoder.line()
+    return [p.encode("utf-8", "replace") for p in pieces], names
+
+
+_USUAL = ["input", "line", "text", "recipient"]
 
 
 def meaning(finding: Finding) -> str:
