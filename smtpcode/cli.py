@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from enum import StrEnum
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from smtpcode.__about__ import __version__
+
+if TYPE_CHECKING:
+    from smtpcode.parallel import ParallelParse
+    from smtpcode.records import Finding
+    from smtpcode.render.base import Renderer
+    from smtpcode.summary import ParseSummary
 
 EXIT_OK = 0
 EXIT_NOTHING = 1
@@ -386,6 +393,16 @@ def parse(
             case_sensitive=False,
         ),
     ] = InputFormat.auto,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs",
+            "-j",
+            help="Processes for a big log file (0: one per CPU, 1: none besides this one). "
+            "The output is the same either way.",
+            min=0,
+        ),
+    ] = 0,
 ) -> None:
     """Find and explain every SMTP reply in logs, transcripts, bounces and events.
 
@@ -409,13 +426,14 @@ def parse(
                     live = _is_live(source)
                     findings = parse_source(source, input_name="<stdin>", fmt=fmt.value)
                 else:
-                    findings = parse_source(_path(name), input_name=name, fmt=fmt.value)
+                    findings = _parse_file(name, fmt.value, jobs, renderer, summary, tally)
+                add, row = tally.add, renderer.parse_row
                 for finding in findings:
                     if summary:
-                        tally.add(finding)
+                        add(finding)
                     else:
                         tally.findings += 1
-                        renderer.parse_row(finding)
+                        row(finding)
                         if live:  # a pipe may pause (tail -f): show each row now
                             sys.stdout.flush()
             except BrokenPipeError:
@@ -432,6 +450,63 @@ def parse(
     if status == EXIT_OK and tally.findings == 0:
         status = EXIT_NOTHING
     raise typer.Exit(status)
+
+
+def _parse_file(
+    name: str, fmt: str, jobs: int, renderer: Renderer, summary: bool, tally: ParseSummary
+) -> Iterator[Finding]:
+    """The findings of one file to show; a big log is parsed by several processes,
+    which write their rows (or count them, for --summary) themselves."""
+    from smtpcode.api import parse as parse_source
+
+    jobs = jobs or _cpus()
+    rows = _no_rows if summary else renderer.row_maker()
+    out = _stdout_fd()
+    if jobs < 2 or rows is None or out is None:
+        return parse_source(_path(name), input_name=name, fmt=fmt)
+    from smtpcode import parallel
+
+    if not parallel.suitable(name, fmt):
+        return parse_source(_path(name), input_name=name, fmt=fmt)
+    # What this process wrote must come before what the workers write.
+    sys.stdout.flush()
+    sys.stdout.buffer.flush()
+    job = parallel.ParallelParse(name, name, fmt, jobs, out, rows)
+    return _counted(job, tally, summary)
+
+
+def _counted(job: ParallelParse, tally: ParseSummary, summary: bool) -> Iterator[Finding]:
+    """The job's findings to show; what its workers wrote or counted goes to the tally
+    too, also when the reader went away (| head)."""
+    try:
+        yield from job
+    finally:
+        if summary:
+            tally.findings += job.summary.findings
+            tally.by_code.update(job.summary.by_code)
+            tally.by_class.update(job.summary.by_class)
+            tally.by_reason.update(job.summary.by_reason)
+        else:
+            tally.findings += job.written
+
+
+def _no_rows() -> None:
+    return None  # --summary: the workers count, they write nothing
+
+
+def _stdout_fd() -> int | None:
+    """Standard output's file descriptor, when it has a real one."""
+    try:
+        return sys.stdout.buffer.fileno()
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def _quiet_stdout() -> None:

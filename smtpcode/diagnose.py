@@ -23,6 +23,8 @@ from smtpcode.codes import CLASS_BY_DIGIT, BasicCode, EnhancedCode
 from smtpcode.records import Finding, Reply
 
 ENV_RULES = "SMTPCODE_RULES"
+# Texts whose phrases are found by testing each phrase, before the trie regex is compiled.
+_TEXTS_BEFORE_TRIE = 1000
 
 # Distinct reply texts remembered; a log's texts repeat, its unique texts are unbounded.
 CACHE_SIZE = 8192
@@ -376,6 +378,7 @@ class Rules:
                 by_phrase.setdefault(phrase, []).append(sig)
         self._by_phrase = by_phrase
         self.ids = tuple(s.id for s in self.signatures)
+        self._texts_seen = 0  # texts read without the trie (see candidates)
 
     @cached_property
     def _scanner(self) -> tuple[re.Pattern[str] | None, dict[str, tuple[Signature, ...]]]:
@@ -396,6 +399,17 @@ class Rules:
 
     def candidates(self, low: str) -> list[Signature]:
         """The signatures one of whose phrases occurs in the normalised text."""
+        if self._texts_seen < _TEXTS_BEFORE_TRIE:
+            # Performance only: compiling the trie costs as much as testing every phrase
+            # on a thousand texts, and a log has a few hundred distinct texts; this
+            # finds the same phrases (every phrase that occurs, prefixes included).
+            self._texts_seen += 1
+            found: dict[str, Signature] = {}
+            for phrase, sigs in self._by_phrase.items():
+                if phrase in low:
+                    for sig in sigs:
+                        found[sig.id] = sig
+            return sorted(found.values(), key=lambda s: s.order)
         scan, with_prefixes = self._scanner
         if scan is None:
             return []

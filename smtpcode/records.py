@@ -5,8 +5,8 @@ input/argument -> Reply (extract/) -> Finding (diagnose.py) -> renderer (render/
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, cast
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from smtpcode.catalogue import Entry
@@ -84,8 +84,9 @@ class Finding:
 # log). A frozen dataclass stores each field through object.__setattr__, which costs about
 # four times a plain attribute store: building these two records took a fifth of the
 # time of `smtpcode parse` on a big log. The makers below store the fields into a plain
-# class with the same slots and then make the object the frozen class it stands for, so
-# what they return is an ordinary Reply / Finding (equal, hashable, frozen, picklable).
+# class with the same slots and then make the object the frozen class it stands for (the
+# layouts are the same), so what they return is an ordinary Reply / Finding: equal,
+# hashable, frozen, picklable.
 # tests/test_records.py checks that they build what the dataclass constructors build.
 
 
@@ -116,41 +117,53 @@ class _ReplyMaker:
         self.__class__ = Reply  # type: ignore[assignment]
 
 
-class _FindingMaker:
+class _FindingSlots:
     __slots__ = Finding.__slots__  # type: ignore[attr-defined]
 
-    def __init__(
-        self,
-        reply: Reply,
-        klass: str | None,
-        reason: str,
-        provider: str | None,
-        hard_bounce: bool | None,
-        basic_entry: Entry | None,
-        enhanced_entry: Entry | None,
-        advice: str | None,
-        warnings: tuple[str, ...] = (),
-        undefined: tuple[str, ...] = (),
-        summary: str | None = None,
-        mta: str | None = None,
-        evidence: tuple[str, ...] = (),
-    ) -> None:
-        self.reply = reply
-        self.klass = klass
-        self.reason = reason
-        self.provider = provider
-        self.hard_bounce = hard_bounce
-        self.basic_entry = basic_entry
-        self.enhanced_entry = enhanced_entry
-        self.advice = advice
-        self.warnings = warnings
-        self.undefined = undefined
-        self.summary = summary
-        self.mta = mta
-        self.evidence = evidence
-        self.__class__ = Finding  # type: ignore[assignment]
+
+# Finding's fields after `reply`, in their order: what finding_with() takes.
+FINDING_REST = (
+    "klass",
+    "reason",
+    "provider",
+    "hard_bounce",
+    "basic_entry",
+    "enhanced_entry",
+    "advice",
+    "warnings",
+    "undefined",
+    "summary",
+    "mta",
+    "evidence",
+)
+if tuple(f.name for f in fields(Finding)) != ("reply", *FINDING_REST):
+    raise ImportError("records.FINDING_REST must list Finding's fields after `reply`")
 
 
-# Called like the classes themselves, and type-checked as such.
+def finding_with(reply: Reply, rest: tuple[Any, ...]) -> Finding:
+    """Finding(reply, *rest), where rest holds the values of FINDING_REST."""
+    finding: Any = _new(_FindingSlots)
+    finding.reply = reply
+    (
+        finding.klass,
+        finding.reason,
+        finding.provider,
+        finding.hard_bounce,
+        finding.basic_entry,
+        finding.enhanced_entry,
+        finding.advice,
+        finding.warnings,
+        finding.undefined,
+        finding.summary,
+        finding.mta,
+        finding.evidence,
+    ) = rest
+    finding.__class__ = Finding
+    return cast("Finding", finding)
+
+
+_new = object.__new__
+
+
+# Called like the class itself, and type-checked as such.
 new_reply = cast("type[Reply]", _ReplyMaker)
-new_finding = cast("type[Finding]", _FindingMaker)

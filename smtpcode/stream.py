@@ -17,16 +17,11 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from smtpcode.diagnose import diagnose
-from smtpcode.records import Finding, new_finding
+from smtpcode.records import FINDING_REST, finding_with
 
 if TYPE_CHECKING:
-    from smtpcode.records import Reply
+    from smtpcode.records import Finding, Reply
 
-# Finding's fields after `reply`, in order: a known diagnosis is stored as their values.
-_FIELDS = [f.name for f in dataclasses.fields(Finding)]
-if _FIELDS[0] != "reply":  # Finding(reply, *others) relies on it
-    raise ImportError("smtpcode.records.Finding must have `reply` as its first field")
-_OTHER_FIELDS = tuple(_FIELDS[1:])
 
 # Distinct reply shapes remembered; beyond this the memory starts afresh.
 CACHE_SIZE = 16_384
@@ -65,22 +60,22 @@ class Findings:
             # like one is cut before diagnosis reads it.
             reply = dataclasses.replace(reply, text=text[:MAX_TEXT] + "…")
             return diagnose(reply)
-        key = (
-            reply.basic,
-            reply.enhanced,
-            shape(text) if text else None,
-            reply.host,
-            reply.mta,
-            reply.command,
-        )
+        if text:
+            # shape(text), without its call: this runs for every reply of a log.
+            shaped = text.encode("utf-8", "surrogatepass").translate(_TO_ZERO)
+            if b"@" in shaped:
+                shaped = _ADDRESS.sub(b"@", shaped, count=MAX_ADDRESSES)
+        else:
+            shaped = None
+        key = (reply.basic, reply.enhanced, shaped, reply.host, reply.mta, reply.command)
         known = self._seen.get(key)
         if known is not None:
-            # The same diagnosis, for this reply: Finding(reply, *the other fields).
-            return new_finding(reply, *known)  # type: ignore[arg-type]
+            # The same diagnosis, for this reply.
+            return finding_with(reply, known)
         found = diagnose(reply)
         if len(self._seen) >= CACHE_SIZE:
             self._seen.clear()
-        self._seen[key] = tuple(getattr(found, name) for name in _OTHER_FIELDS)
+        self._seen[key] = tuple(getattr(found, name) for name in FINDING_REST)
         return found
 
     def __call__(self, replies: Iterable[Reply]) -> Iterator[Finding]:

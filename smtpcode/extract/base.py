@@ -21,8 +21,12 @@ class LineFamily:
     # Families that assemble multi-line replies in the session flush it themselves;
     # for the others the registry flushes a pending reply before feeding them.
     assembles: ClassVar[bool] = False
-    # Families that can find the lines they would ignore in bulk (see skip_to).
-    skips: ClassVar[bool] = False
+    # Families that can read a stretch of their lines at once (see bulk).
+    bulks: ClassVar[bool] = False
+    # Families whose replies on a line depend on that line alone and that keep nothing
+    # from one line to the next: a log of their lines may be read in chunks, each
+    # chunk by another process (smtpcode.parallel).
+    line_local: ClassVar[bool] = False
 
     def claims(self, line: bytes) -> bool:
         raise NotImplementedError
@@ -30,11 +34,18 @@ class LineFamily:
     def feed(self, line: bytes, lineno: int, session: Session) -> list[Reply]:
         raise NotImplementedError
 
-    def skip_to(self, block: bytes, pos: int) -> int:
-        """Where the first line at or after `pos` starts that take() might not claim and
-        ignore (`block` holds whole lines, each ended by LF; len(block) when none is left).
-        Only called while this family is sticky and nothing is pending in the session."""
-        return pos
+    def bulk(
+        self, block: bytes, pos: int, lineno: int, session: Session
+    ) -> tuple[list[Reply], int, int, int]:
+        """Reads the lines of `block` (whole lines, each ended by LF) from `pos`, a line
+        start numbered `lineno`, as take() would, for as long as take() claims them.
+
+        Returns their replies, where reading stopped (the first line take() does not
+        claim, or len(block)), that line's number, and the number of the last line that
+        gave replies. Only called while this family is sticky and nothing is pending in
+        the session, so that each line's replies are what take() gives for it alone.
+        """
+        raise NotImplementedError
 
     def take(self, line: bytes, lineno: int, session: Session) -> list[Reply] | None:
         """`claims` and `feed` in one call (the registry's hot path): None when the line

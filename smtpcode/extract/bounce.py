@@ -29,8 +29,10 @@ from smtpcode.extract.session import Session
 from smtpcode.extract.transcripts import Transcripts
 from smtpcode.records import Reply
 
-# The longest notice text kept for a recipient whose failure the notice only describes.
-MAX_WORDS = 500
+# The longest notice text kept for a recipient whose failure the notice only describes
+# (a few KB: a Google Groups notice explains itself at length); the returned message
+# after it is cut off first.
+MAX_WORDS = 4096
 # A bounce forwarded inside a bounce is opened this deep.
 MAX_NESTING = 3
 # Who sends bounces, and how they are titled.
@@ -168,8 +170,9 @@ def _from_status(
         line = note.line
     elif note is not None and note.command and note.codes and note.codes.basic == basic:
         command = note.command
-    if text is None and note is not None:
-        text = note.text
+    if text is None:
+        # No Diagnostic-Code text: the Status field's comment, else the notice's words.
+        text = item.status_text or (note.text if note is not None else None)
     return Reply(
         basic,
         choose_enhanced(item.status, said_enhanced),

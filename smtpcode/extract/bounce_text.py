@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from smtpcode.extract.exim import Failure, read_failures
 from smtpcode.extract.mime import is_mbox_from
 from smtpcode.extract.postfix import split_in_reply_to
 from smtpcode.extract.qmail import stage_command
@@ -219,16 +220,59 @@ def _enhanced_only(block: list[tuple[int, str]]) -> tuple[Codes, int] | None:
     return None
 
 
-def _words(address: str, block: list[tuple[int, str]]) -> str | None:
+def _words(address: str, block: list[tuple[int, str]], lead_in: str | None) -> str | None:
     """What a notice says about a recipient in its own words, without the address that
-    heads the block."""
+    heads the block. Many notices say it before the address instead: on the address's
+    own line ("Unknown user: a@b") or in the paragraph above it ("The user(s) account is
+    disabled.", "User not listed in public Name & Address Book"), given as `lead_in`.
+    """
     lines = [x.strip() for _, x in block]
+    before = ""
     if lines:
         head = lines[0]
         at = head.find(address)
         if at >= 0:
+            before = head[:at].strip().strip("<(\"'*>[ \t").rstrip(":").strip()
             lines[0] = head[at + len(address) :].lstrip(">\"':.,) ]")
-    return " ".join(x for x in lines if x)[:MAX_TEXT] or None
+    after = " ".join(x for x in lines if x and not _is_rule(x))[:MAX_TEXT]
+    if after:
+        return after
+    if len(before.split()) >= 2 and not _NOT_RECIPIENT.search(before):
+        return before[:MAX_TEXT]
+    return lead_in
+
+
+def _is_rule(line: str) -> bool:
+    """A line drawn across the notice: "-----", "=====", "*****"."""
+    return len(line) >= 3 and not line.strip("-=*_~#+ ")
+
+
+# The most lines of the paragraphs above the first recipient read as its explanation.
+MAX_LEAD_IN = 12
+
+
+def _lead_in(preamble: list[tuple[int, str]]) -> str | None:
+    """The paragraph just above the first recipient a notice names, when it explains the
+    failure: the last paragraph, or the one before it when the last only introduces the
+    list ("The following recipients did not receive this message:"). Lines that did not
+    decode, and rules, are left out."""
+    paragraphs: list[list[str]] = [[]]
+    for _, line in preamble[-4 * MAX_LEAD_IN :]:
+        s = line.strip()
+        if not s or _is_rule(s) or "\ufffd" in s:
+            if paragraphs[-1]:
+                paragraphs.append([])
+            continue
+        paragraphs[-1].append(s)
+    paragraphs = [p for p in paragraphs if p]
+    while paragraphs and paragraphs[-1][-1].endswith(":"):
+        paragraphs.pop()  # it introduces the list of recipients
+    if not paragraphs or len(paragraphs[-1]) > MAX_LEAD_IN:
+        return None
+    words = " ".join(paragraphs[-1])
+    if EMBEDDED_REPLY.search(words) or "@" in words:
+        return None  # a reply, or the notice's greeting to the sender: read elsewhere
+    return words[:MAX_TEXT] or None
 
 
 def read_notice(lines: list[tuple[int, str]], ignore: frozenset[str]) -> list[Notice]:
@@ -251,6 +295,7 @@ def read_notice(lines: list[tuple[int, str]], ignore: frozenset[str]) -> list[No
 
     preamble = blocks[0][2]
     common = _reply_in_block(preamble)
+    lead_in = _lead_in(preamble) if common is None else None
     out: dict[str, Notice] = {}
     for address, n, block in blocks[1:]:
         if address is None:
@@ -261,7 +306,7 @@ def read_notice(lines: list[tuple[int, str]], ignore: frozenset[str]) -> list[No
             notice_ = Notice(address, codes, codes.text, command, at)
         else:
             enhanced = _enhanced_only(block)
-            words = _words(address, block)
+            words = _words(address, block, lead_in)
             if enhanced is not None:
                 codes, at = enhanced
                 notice_ = Notice(address, codes, words, None, at)
@@ -277,4 +322,45 @@ def read_notice(lines: list[tuple[int, str]], ignore: frozenset[str]) -> list[No
     if not out and common is not None:
         codes, command, at = common
         return [Notice(None, codes, codes.text, command, at)]
+    failures = read_failures(notice)
+    if failures:
+        return _with_failures(list(out.values()), failures)
     return list(out.values())
+
+
+def _with_failures(notes: list[Notice], failures: list[Failure]) -> list[Notice]:
+    """The recipients of an Exim notice, as its list of failed addresses gives them.
+
+    The list is the authority on which addresses failed and why: a failure without a
+    reply code (a local delivery, a routing or retry failure) keeps the lines under its
+    address as its text; a reply the notice quotes keeps the command Exim names.
+    """
+    out: list[Notice] = []
+    for failure in failures:
+        key = failure.recipient.lower()
+        note = next(
+            (n for n in notes if n.recipient and n.recipient.lower() == key),
+            None,
+        ) or next((n for n in notes if n.recipient and n.recipient.lower() in key), None)
+        if note is None:
+            found = _reply_in_block(list(failure.block))
+            if found is not None:
+                codes, command, at = found
+                note = Notice(failure.recipient, codes, codes.text, command, at)
+        if note is not None and note.codes is not None and note.codes.basic:
+            out.append(note if note.command else _with_command(note, failure.command))
+            continue
+        out.append(
+            Notice(
+                note.recipient if note is not None else failure.recipient,
+                note.codes if note is not None else None,
+                failure.text,
+                failure.command or (note.command if note is not None else None),
+                failure.line,
+            )
+        )
+    return out
+
+
+def _with_command(note: Notice, command: str | None) -> Notice:
+    return Notice(note.recipient, note.codes, note.text, command, note.line)

@@ -31,6 +31,8 @@ _KNOWN = frozenset(
         "x-display-name",
     )
 )
+# The longest Status comment kept.
+MAX_STATUS_TEXT = 2000
 # The longest field block kept; a report is a few lines per recipient.
 MAX_FIELD = 16_384
 
@@ -46,6 +48,8 @@ class RecipientStatus:
     diagnostic_type: str | None
     remote_mta: str | None
     line: int
+    # The comment after the Status code: "Status: 5.1.1 (user unknown)" -> "user unknown".
+    status_text: str | None = None
 
 
 def field_name(line: str) -> str | None:
@@ -65,6 +69,19 @@ def _value_after_type(value: str) -> tuple[str | None, str]:
     if sep and head.strip() and " " not in head.strip() and len(head) < 30:
         return head.strip().lower(), rest.strip()
     return None, value.strip()
+
+
+def status_comment(value: str) -> str | None:
+    """The words after a Status field's code: "5.1.1 (user unknown)" -> "user unknown",
+    "4.0.0; host lookup failed" -> "host lookup failed"; None when there are none."""
+    stripped = value.strip()
+    code = enhanced_at_start(stripped)
+    if code is None:
+        return None
+    rest = stripped[stripped.find(code) + len(code) :].strip().lstrip(";:,-").strip()
+    if rest.startswith("(") and rest.endswith(")"):
+        rest = rest[1:-1].strip()
+    return rest[:MAX_STATUS_TEXT] or None
 
 
 def choose_enhanced(status: str | None, said: str | None) -> str | None:
@@ -125,6 +142,7 @@ def parse_blocks(lines: list[tuple[int, str]]) -> list[RecipientStatus]:
         if recipient is None and "action" not in fields:
             continue  # the per-message block (Reporting-MTA, Arrival-Date, ...)
         status = enhanced_at_start(fields["status"][1]) if "status" in fields else None
+        comment = status_comment(fields["status"][1]) if status else None
         dtype: str | None = None
         diagnostic: str | None = None
         where = start
@@ -138,7 +156,9 @@ def parse_blocks(lines: list[tuple[int, str]]) -> list[RecipientStatus]:
             fields["action"][1].split()[0].lower() if fields.get("action", (0, ""))[1] else None
         )
         out.append(
-            RecipientStatus(recipient, action, status, diagnostic, dtype, remote_host, where)
+            RecipientStatus(
+                recipient, action, status, diagnostic, dtype, remote_host, where, comment
+            )
         )
     return out
 

@@ -10,7 +10,7 @@ import dataclasses
 from typing import TYPE_CHECKING
 
 from smtpcode.extract.base import LineFamily
-from smtpcode.extract.dsn import choose_enhanced, field_name
+from smtpcode.extract.dsn import choose_enhanced, field_name, status_comment
 from smtpcode.extract.reader import decode
 from smtpcode.extract.reply_text import enhanced_at_start, read_reply, strip_address
 from smtpcode.records import Reply
@@ -55,7 +55,13 @@ class DsnFields(LineFamily):
             held = Reply(None, None, None, session.input, lineno)
         if name == "status":
             status = enhanced_at_start(value)
-            held = dataclasses.replace(held, enhanced=choose_enhanced(status, held.enhanced))
+            held = dataclasses.replace(
+                held,
+                enhanced=choose_enhanced(status, held.enhanced),
+                # The comment ("Status: 5.1.1 (user unknown)") until a Diagnostic-Code
+                # gives the reply itself.
+                text=held.text if held.text is not None else status_comment(value),
+            )
         elif name == "diagnostic-code":
             _, _, said = value.partition(";") if ";" in value[:30] else ("", "", value)
             codes = read_reply(said)
@@ -63,7 +69,11 @@ class DsnFields(LineFamily):
             if codes.enhanced:
                 enhanced = choose_enhanced(held.enhanced, codes.enhanced)
             held = dataclasses.replace(
-                held, basic=codes.basic, enhanced=enhanced, text=codes.text, line=lineno
+                held,
+                basic=codes.basic,
+                enhanced=enhanced,
+                text=codes.text or held.text,
+                line=lineno,
             )
         elif name == "remote-mta":
             host = value.partition(";")[2].strip().split()

@@ -6,11 +6,16 @@
 - nodemailer: `Error: Can't send mail - all recipients were rejected: 550 5.1.1 ...`
   followed by `response:`, `command:`, `rejected:` property lines that complete it.
 - JavaMail / Jakarta Mail: `com.sun.mail.smtp.SMTPAddressFailedException: 550 5.1.1 ...`.
-- PHP: PHPMailer `SMTP ERROR: RCPT TO command failed: 550 ...`, Symfony Mailer / Swift
+- PHP: PHPMailer `SMTP ERROR: RCPT TO command failed: 550 ...` and its error message
+  `SMTP server error: DATA END command failed Detail: <reply text> SMTP code: 554
+  Additional SMTP info: 5.7.1` (the codes put back in front of the text), Symfony Mailer / Swift
   `Expected response code "250" but got code "550", with message "550 ..."`, PEAR Mail
   `(code: 550, response: 5.1.1 ...)`.
 - .NET: `SmtpFailedRecipientException: Mailbox unavailable. The server response was: 5.1.1 ...`.
 - Ruby Net::SMTP (`Net::SMTPFatalError: 550 ...`) and other `...Error: 550 ...` texts.
+
+A reply that goes on over the next lines ("Error: Invalid login: 535-5.7.8 ... go to"
+then "535 5.7.8 https://...") is completed by them (see replies.RawReplies).
 
 One failure printed several ways (repr, str, traceback; a nested exception) is one reply.
 """
@@ -25,6 +30,7 @@ from typing import TYPE_CHECKING
 from smtpcode.extract.base import LineFamily
 from smtpcode.extract.reader import decode
 from smtpcode.extract.reply_text import (
+    Codes,
     command_in,
     enhanced_at_start,
     find_reply,
@@ -34,7 +40,6 @@ from smtpcode.extract.reply_text import (
 from smtpcode.records import Reply
 
 if TYPE_CHECKING:
-    from smtpcode.extract.reply_text import Codes
     from smtpcode.extract.session import Session
 
 # (550, b'...') with an optional 'recipient': key before it, as smtplib prints them.
@@ -74,6 +79,9 @@ _STAGES = (
     ("AuthenticationError", "AUTH"),
     ("AuthenticationFailed", "AUTH"),
     ("Invalid login", "AUTH"),
+    # PHPMailer names the AUTH LOGIN steps: "Username command failed", "Password ...".
+    ("Username command failed", "AUTH"),
+    ("Password command failed", "AUTH"),
 )
 
 
@@ -85,6 +93,28 @@ def _stage(text: str) -> str | None:
     if at >= 0:
         return command_in(text[max(0, at - 20) : at])
     return None
+
+
+# PHPMailer's error: "SMTP server error: <command> command failed Detail: <the reply's
+# text, codes removed> SMTP code: 554 Additional SMTP info: 5.7.1".
+_PHPMAILER_CODE = " SMTP code: "
+_PHPMAILER_DETAIL = " Detail: "
+_PHPMAILER_EXTRA = " Additional SMTP info: "
+
+
+def _phpmailer(text: str, at: int) -> Codes | None:
+    code = text[at + len(_PHPMAILER_CODE) : at + len(_PHPMAILER_CODE) + 3]
+    if not (code.isdigit() and code[0] in "2345"):
+        return None
+    start = text.rfind(_PHPMAILER_DETAIL, 0, at)
+    detail = text[start + len(_PHPMAILER_DETAIL) : at].strip() if start >= 0 else ""
+    extra = text.find(_PHPMAILER_EXTRA, at)
+    enhanced = enhanced_at_start(text[extra + len(_PHPMAILER_EXTRA) :]) if extra >= 0 else None
+    enhanced = enhanced or enhanced_at_start(detail)
+    if enhanced and enhanced_at_start(detail) == enhanced:
+        detail = detail.lstrip(" #")[len(enhanced) :].strip()
+    said = " ".join(x for x in (code, enhanced, detail) if x)
+    return Codes(code, enhanced, said)
 
 
 def _py_text(code: str, literal: str) -> str | None:
@@ -137,6 +167,11 @@ class Exceptions(LineFamily):
         return out + session.hold(reply)
 
     def _reply_in(self, text: str) -> Codes | None:
+        at = text.find(_PHPMAILER_CODE)
+        if at >= 0:
+            codes = _phpmailer(text, at)
+            if codes is not None:
+                return codes
         m = _EXPECTED.search(text)
         if m is not None:
             inner = text[m.end() :]
@@ -188,6 +223,7 @@ class Exceptions(LineFamily):
         value = value.strip().rstrip(",").strip("'\"` ")
         held = session.held
         if name == "response":
+            value = value.replace("\\r\\n", "\n").replace("\\n", "\n")
             codes = read_reply(value)
             if codes.basic is None and codes.enhanced is None:
                 return []

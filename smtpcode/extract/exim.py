@@ -9,6 +9,8 @@ carry no code, except the authenticator's ("535 Incorrect authentication data").
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from smtpcode.extract.base import LineFamily
@@ -51,12 +53,7 @@ def split_after(text: str) -> tuple[str | None, str]:
     command = None
     if text.startswith("after "):
         stage = text[6:]
-        if stage.startswith(("end of data", "pipelined end of data")):
-            command = "DATA"
-        elif stage.startswith("initial connection"):
-            command = None
-        else:
-            command = command_in(stage.split(":", 1)[0])
+        command = stage_command(stage)
     return command, text[stage_end + 2 :] if stage_end >= 0 else text
 
 
@@ -100,3 +97,124 @@ class Exim(LineFamily):
                 _host(text),
             )
         ]
+
+
+# -- Exim's bounce notice --------------------------------------------------------------
+# "The following address(es) failed:" (a bounce) or "The address to which the message
+# has not yet been delivered is:" (a delay warning), then one entry per address: the
+# address two spaces in, the lines about it deeper in. A local delivery names its
+# transport instead of an address ("pipe to |/path", "save to /path") and explains
+# itself without a code ("mailbox is full: retry timeout exceeded"). What a pipe or
+# filter printed follows under "The following text was generated during the delivery
+# attempt:", headed by "------ <address> ------".
+_SECTION_HEADS = (
+    "address(es) failed",
+    "addresses failed",
+    "address failed",
+    "have not yet been delivered",
+    "has not yet been delivered",
+)
+_GENERATED_HEAD = "generated during the delivery attempt"
+_LOCAL_TRANSPORTS = ("pipe to ", "save to ", "transport ")
+# Lines under an address that say where it came from, not what happened.
+_ORIGIN = re.compile(r"\(?(?:ultimately )?generated (?:from|by)\b|^host \S+ \[[^\]]*\]:?$", re.I)
+# The longest explanation kept for one address, and the most lines read per entry.
+MAX_FAILURE_TEXT = 2000
+MAX_ENTRY_LINES = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """One address of an Exim notice, with its lines and what they say."""
+
+    recipient: str
+    line: int
+    block: tuple[tuple[int, str], ...]  # the address line and the lines under it
+    text: str | None  # the explanation, without the lines about the address's origin
+    command: str | None  # the command an "SMTP error ... after <stage>" names
+
+
+def stage_command(stage: str) -> str | None:
+    """The command an Exim stage names: "initial connection" -> CONNECT, "MAIL
+    FROM:<a> SIZE=9" -> MAIL, "RCPT TO:<a>" -> RCPT, "end of data" / "pipelined DATA"
+    -> DATA."""
+    low = stage.strip().lower()
+    if low.startswith(("initial connection", "connection")):
+        return "CONNECT"
+    if low.startswith(("end of data", "pipelined end of data", "sending data block")):
+        return "DATA"
+    return command_in(stage.split(":", 1)[0])
+
+
+def _failure_address(line: str) -> tuple[str, str]:
+    """The recipient an entry's first line names, and any text after it on the line."""
+    s = line.strip()
+    low = s.lower()
+    for transport in _LOCAL_TRANSPORTS:
+        if low.startswith(transport):
+            return s[len(transport) :].strip(), ""
+    head, sep, rest = s.partition(" ")
+    address = head.rstrip(":").strip("<>")
+    return address, rest.strip() if sep else ""
+
+
+def _command_of(lines: list[str]) -> str | None:
+    joined = " ".join(lines)
+    at = joined.find(_ERROR)
+    if at < 0:
+        return None
+    after = joined.find(" after ", at)
+    return stage_command(joined[after + 7 :]) if after >= 0 else None
+
+
+def read_failures(lines: list[tuple[int, str]]) -> list[Failure]:
+    """The addresses an Exim notice lists as failed (or delayed), in order; [] when the
+    notice has no such list."""
+    entries: list[list[tuple[int, str]]] = []
+    generated: list[tuple[str, list[str]]] = []
+    state = ""  # "list": in the address list; "text": in delivery-attempt text
+    base = 0
+    for n, line in lines:
+        stripped = line.strip()
+        low = stripped.lower()
+        if low.endswith(":") and any(head in low for head in _SECTION_HEADS):
+            state, base = "list", 0
+            continue
+        if _GENERATED_HEAD in low:
+            state = "text"
+            continue
+        if state == "list":
+            if not stripped:
+                continue
+            indent = len(line) - len(line.lstrip())
+            if indent == 0:
+                state = ""
+                continue
+            if not base or indent <= base:
+                base = indent
+                entries.append([(n, line)])
+            elif len(entries[-1]) < MAX_ENTRY_LINES:
+                entries[-1].append((n, line))
+        elif state == "text":
+            if stripped.startswith("------"):
+                if "copy of the message" in low or "this is a copy" in low:
+                    state = ""
+                    continue
+                generated.append((stripped.strip("- "), []))
+            elif generated and stripped and len(generated[-1][1]) < MAX_ENTRY_LINES:
+                if stripped.endswith("------") and not generated[-1][1]:
+                    continue  # the header wrapped onto a second line
+                generated[-1][1].append(stripped)
+    out: list[Failure] = []
+    for entry in entries:
+        recipient, inline = _failure_address(entry[0][1])
+        if not recipient:
+            continue
+        under = [x.strip() for _, x in entry[1:]]
+        said = [x for x in ([inline] if inline else []) + under if not _ORIGIN.match(x)]
+        for head, words in generated:
+            if words and (head.startswith(recipient) or recipient in head):
+                said += words
+        text = " ".join(said)[:MAX_FAILURE_TEXT] or None
+        out.append(Failure(recipient, entry[0][0], tuple(entry), text, _command_of(under)))
+    return out

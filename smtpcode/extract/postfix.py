@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING
 
 from smtpcode.extract.base import LineFamily
 from smtpcode.extract.reader import decode
-from smtpcode.extract.reply_text import command_in, find_reply, read_reply, unflatten
+from smtpcode.extract.reply_text import (
+    REPLY_START,
+    command_in,
+    find_reply,
+    read_reply,
+    unflatten,
+)
 from smtpcode.records import Reply, new_reply
 
 if TYPE_CHECKING:
@@ -37,7 +43,19 @@ def _field(text: str, name: str, stop: str = ",") -> str | None:
     return text[start : end if end >= 0 else len(text)]
 
 
-@lru_cache(maxsize=1024)  # a log names the same few relays again and again
+def attempt_fields(text: str) -> tuple[str | None, str | None, str | None, str]:
+    """Recipient, relay, dsn and the parenthesised outcome of a delivery attempt, found
+    field by field (the regex _DELIVERY reads the usual lines the same in one go)."""
+    to_at = text.find("to=<")
+    recipient = text[to_at + 4 : text.find(">", to_at)] if to_at >= 0 else None
+    what = ""
+    open_at = text.find(" (", text.find(" status="))
+    if open_at >= 0:
+        close_at = text.rfind(")")
+        what = text[open_at + 2 : close_at if close_at > open_at else len(text)].strip()
+    return recipient, _field(text, " relay="), _field(text, " dsn="), what
+
+
 def _host(relay: str | None) -> str | None:
     """The host name of "mx.example.com[192.0.2.1]:25"; None for a local transport."""
     if not relay:
@@ -79,9 +97,15 @@ _DELIVERY = re.compile(
 )
 # What a Postfix message that quotes a reply starts with, after "QUEUEID: " (or NOQUEUE).
 _STARTS = (b"to=<", b"reject: ", b"host ", b"NOQUEUE: reject: ")
-# take() reads a line only when one of _STARTS follows a ": ": a line holding none of these
-# is one it ignores ("NOQUEUE: reject: " holds ": reject: ").
-_MARKERS = (b": to=<", b": reject: ", b": host ")
+# take() reads a line only when one of _STARTS follows a ": ": a line without such a
+# marker is one it ignores ("NOQUEUE: reject: " holds ": reject: "). One regex finds them
+# all, faster than a bytes.find per marker (it looks only where ": " stands).
+_MARKERS = re.compile(rb": (?:to=<|reject: |host )")
+
+
+# _host() of the relays seen, for delivery attempts (a dict: lru_cache costs more).
+_HOSTS: dict[str, str | None] = {}
+_UNKNOWN = ""
 
 
 @lru_cache(maxsize=256)
@@ -92,32 +116,63 @@ def _odd_lines(at: int) -> re.Pattern[bytes]:
 
 class Postfix(LineFamily):
     name = "postfix"
-    skips = True
+    bulks = True
+    line_local = True
 
     def claims(self, line: bytes) -> bool:
         return line.find(b"postfix", 0, 160) >= 0
 
     def __init__(self) -> None:
         self._at = 0  # where "postfix" stood in the last line: in a log, the same place
-        # The line starts in a block that take() must see (see skip_to), for one column.
+        # The starts of the lines in a block that take() must see, for one column.
         self._plan_block = b""
         self._plan_at = -1
         self._plan: list[int] = []
         self._next = 0  # index of the first plan entry not yet passed
 
-    def skip_to(self, block: bytes, pos: int) -> int:
+    def bulk(
+        self, block: bytes, pos: int, lineno: int, session: Session
+    ) -> tuple[list[Reply], int, int, int]:
         # A line that has "postfix" at the usual column and none of the markers is one
         # take() claims and ignores without changing anything. The others are found for
-        # the whole block at once with bytes.find and one regex, not line by line.
-        if block is not self._plan_block or self._plan_at != self._at:
-            self._plan = _lines_to_read(block, pos, self._at)
-            self._plan_block, self._plan_at, self._next = block, self._at, 0
-        plan = self._plan
-        i = self._next
+        # the whole block at once with bytes.find and one regex (_lines_to_read); only
+        # they are read, by take().
+        out: list[Reply] = []
+        last = lineno
+        end = len(block)
+        at = self._at
+        if block is not self._plan_block or self._plan_at != at:
+            self._plan = _lines_to_read(block, pos, at)
+            self._plan_block, self._plan_at, self._next = block, at, 0
+        plan, i = self._plan, self._next
         while i < len(plan) and plan[i] < pos:
             i += 1
+        planned = len(plan)
+        take, count, find = self.take, block.count, block.find
+        while True:
+            # plan[i] is the next line to read: each planned line is one line start.
+            to = plan[i] if i < planned else end
+            lineno += count(b"\n", pos, to)
+            pos = to
+            if pos >= end:
+                break
+            nl = find(b"\n", pos)
+            replies = take(block[pos:nl], lineno, session)
+            if replies is None:
+                break  # not a Postfix line: the registry reads it
+            if replies:
+                out += replies
+                last = lineno
+            pos = nl + 1
+            lineno += 1
+            i += 1
+            if self._at != at:
+                # "postfix" stood elsewhere on that line: plan the rest for that column.
+                at = self._at
+                self._plan = plan = _lines_to_read(block, pos, at)
+                self._plan_at, i, planned = at, 0, len(plan)
         self._next = i
-        return plan[i] if i < len(plan) else len(block)
+        return out, pos, lineno, last
 
     def take(self, line: bytes, lineno: int, session: Session) -> list[Reply] | None:
         # The hot path of a big log: look only near "postfix/prog[pid]: QUEUEID: ", never
@@ -136,6 +191,8 @@ class Postfix(LineFamily):
             qid = line.find(b": ", msg, msg + 20)
             if qid < 0 or not line.startswith(_STARTS, qid + 2):
                 return []
+        if b" dsn=" in line:  # what feed() does first, without its calls
+            return self._attempt(line.decode("utf-8", "replace"), lineno, session)
         return self.feed(line, lineno, session)
 
     def feed(self, line: bytes, lineno: int, session: Session) -> list[Reply]:
@@ -170,16 +227,12 @@ class Postfix(LineFamily):
             recipient, relay, dsn, what = m.groups()
             what = what.strip()
         else:
-            to_at = text.find("to=<")
-            recipient = text[to_at + 4 : text.find(">", to_at)] if to_at >= 0 else None
-            dsn = _field(text, " dsn=")
-            relay = _field(text, " relay=")
-            what = ""
-            open_at = text.find(" (", text.find(" status="))
-            if open_at >= 0:
-                close_at = text.rfind(")")
-                what = text[open_at + 2 : close_at if close_at > open_at else len(text)].strip()
-        host = _host(relay) if relay else None
+            recipient, relay, dsn, what = attempt_fields(text)
+        host = _HOSTS.get(relay, _UNKNOWN) if relay else None
+        if host == _UNKNOWN:
+            if len(_HOSTS) >= 1024:  # a log names the same few relays again and again
+                _HOSTS.clear()
+            host = _HOSTS[relay] = _host(relay)
         command = None
         if " said: " in what or " refused to talk to me: " in what:
             said = read_said(what)
@@ -187,7 +240,12 @@ class Postfix(LineFamily):
                 said_host, what, command = said
                 host = said_host or host
         if what:
-            basic, enhanced, _ = read_reply(what)
+            # read_reply(what) for a stripped text that starts with a code, in one match.
+            m = REPLY_START.match(what) if what[0] in "2345" else None
+            if m is not None:
+                basic, enhanced = m.group(1, 2)
+            else:
+                basic, enhanced, _ = read_reply(what)
             if basic is not None and len(what) > 4 and what[3] == "-":
                 what = unflatten(what)
         else:
@@ -254,10 +312,7 @@ def _lines_to_read(block: bytes, pos: int, at: int) -> list[int]:
     # The block's last LF ends it: no line follows that one.
     for m in _odd_lines(at).finditer(block, pos, len(block) - 1):
         starts.add(m.end())
-    find, rfind = block.find, block.rfind
-    for marker in _MARKERS:
-        i = find(marker, pos)
-        while i >= 0:
-            starts.add(rfind(b"\n", 0, i) + 1)
-            i = find(marker, find(b"\n", i) + 1)
+    rfind = block.rfind
+    for m in _MARKERS.finditer(block, pos):
+        starts.add(rfind(b"\n", 0, m.start()) + 1)
     return sorted(starts)

@@ -23,7 +23,8 @@ def decode(raw: bytes) -> str:
     return raw.decode("utf-8", "replace")
 
 
-def _has_bare_cr(data: bytes) -> bool:
+def uses_bare_cr(data: bytes) -> bool:
+    """Whether a sample of an input ends lines with bare CRs (without the LF of CRLF)."""
     return b"\r" in data.replace(b"\r\n", b"")
 
 
@@ -41,19 +42,21 @@ def iter_lines(stream: BinaryIO, limit: int = MAX_LINE) -> Iterator[bytes]:
         yield from lines
 
 
-def iter_blocks(stream: BinaryIO, limit: int = MAX_LINE) -> Iterator[bytes]:
+def iter_blocks(stream: BinaryIO, limit: int = MAX_LINE, detect_cr: bool = True) -> Iterator[bytes]:
     """The lines of iter_lines() in blocks: each block is whole lines, each ended by one LF
     (CRLF and bare CR line ends already made LF; over-long lines already cut).
 
     A big log is read a block at a time so that the lines nobody wants can be stepped
     over with bytes.find() and friends, which cost a fraction of a Python loop per line.
+    `detect_cr=False`: LF and CRLF end lines whatever the start shows (a later chunk of a
+    file whose start decided that).
     """
     # read1: what is there now, so that a live pipe (tail -f) is not held up by a block.
     read = getattr(stream, "read1", None) or stream.read
     head = read(min(SAMPLE, limit))
     if not head:
         return
-    if _has_bare_cr(head[:-1]):
+    if detect_cr and uses_bare_cr(head[:-1]):
         for line in _split_any(_chain(head, stream, limit), limit):
             yield line + b"\n"
         return

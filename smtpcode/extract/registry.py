@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from itertools import chain
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, cast
 
 from smtpcode.extract import bounce, esp_json
 from smtpcode.extract.dsn_fields import DsnFields
@@ -33,6 +33,7 @@ from smtpcode.extract.transcripts import Transcripts
 
 if TYPE_CHECKING:
     from smtpcode.extract.base import LineFamily
+    from smtpcode.extract.session import Session
     from smtpcode.records import Reply
 
 
@@ -109,19 +110,42 @@ class Scanner:
         allowed = FORMATS[fmt]
         self.families = [f for f in _line_families() if not allowed or f.name in allowed]
         self.session = Session(input_name)
+        # For reading in chunks (smtpcode.parallel): lines no family took, and whether
+        # the input ended with a line-local family reading and nothing pending.
+        self.strays = 0
+        self.resumable = False
 
     # -- entry points -----------------------------------------------------------------
 
     def scan_stream(self, stream: BinaryIO) -> Iterator[Reply]:
-        hint = _Skipping()
-        return self._scan(_numbered(iter_blocks(stream, MAX_LINE), hint), hint)
+        hint = _Bulk(self.session)
+        return self._scan(_lines_of(_numbered(iter_blocks(stream, MAX_LINE), hint)), hint)
 
     def scan_lines(self, lines: Iterable[bytes]) -> Iterator[Reply]:
         return self._scan(enumerate(lines, 1), None)
 
-    def _scan(
-        self, numbered: Iterator[tuple[int, bytes]], hint: _Skipping | None
-    ) -> Iterator[Reply]:
+    def scan_parts(self, parts: Iterable[tuple[BinaryIO, int, bool]]) -> Iterator[Reply]:
+        """One input given as consecutive parts: (stream, number of its first line,
+        whether its start decides the line ends, as an input's start does)."""
+        hint = _Bulk(self.session)
+        numbered = chain.from_iterable(
+            _numbered(iter_blocks(stream, MAX_LINE, detect), hint, first)
+            for stream, first, detect in parts
+        )
+        return self._scan(_lines_of(numbered), hint)
+
+    def scan_log(self, stream: BinaryIO, first_line: int = 1) -> Iterator[Reply]:
+        """The replies in a stretch of a log whose first line is `first_line`: read line
+        by line from there, as what precedes it had set the line ends and the reading."""
+        hint = _Bulk(self.session)
+        numbered = _lines_of(
+            _numbered(iter_blocks(stream, MAX_LINE, detect_cr=False), hint, first_line)
+        )
+        first = next(numbered, None)
+        if first is not None:
+            yield from self._lines(first[0], first[1], numbered, hint)
+
+    def _scan(self, numbered: Iterator[tuple[int, bytes]], hint: _Bulk | None) -> Iterator[Reply]:
         first: tuple[int, bytes] | None = None
         for lineno, line in numbered:
             if line.strip():
@@ -130,11 +154,10 @@ class Scanner:
         if first is None:
             return
         lineno, line = first
-        head = line.lstrip()
         fmt = self.fmt
         if fmt == "bounce" or (fmt == "auto" and _starts_email(line)):
             yield from self._mailbox(lineno, line, numbered)
-        elif fmt == "json" or (fmt == "auto" and head[:1] in (b"{", b"[") and not _is_json(head)):
+        elif fmt == "json" or (fmt == "auto" and _starts_json_document(line)):
             yield from self._json_document(lineno, line, numbered, hint)
         else:
             yield from self._lines(lineno, line, numbered, hint)
@@ -152,17 +175,22 @@ class Scanner:
         self,
         lineno: int,
         line: bytes,
-        rest: Iterator[tuple[int, bytes]],
-        hint: _Skipping | None = None,
+        rest: Iterator[_Item],
+        hint: _Bulk | None = None,
     ) -> Iterator[Reply]:
         families = self.families
         session = self.session
         sticky = families[0]
         take = sticky.take
         auto = self.fmt == "auto"
-        # Whether the sticky family can step over the lines it would ignore (see _numbered).
-        skips = hint is not None and sticky.skips
+        # Whether the sticky family may read stretches of lines at once (see _numbered).
+        bulks = hint is not None and sticky.bulks
         for n, raw in chain([(lineno, line)], rest):
+            if isinstance(raw, list):
+                # Replies the sticky family read in bulk, the last on line n.
+                session.note(raw, n)
+                yield from raw
+                continue
             out = take(raw, n, session)
             if out is None:
                 for family in families:
@@ -170,23 +198,25 @@ class Scanner:
                         out = family.take(raw, n, session)
                         if out is not None:
                             sticky, take = family, family.take
-                            skips = hint is not None and family.skips
-                            if hint is not None and not skips:
-                                hint.skip_to = None
+                            bulks = hint is not None and family.bulks
+                            if hint is not None and not bulks:
+                                hint.family = None
                             break
                 else:
                     # Nobody's line: it ends a reply being assembled.
+                    self.strays += 1
                     if session.code is not None or session.held is not None:
                         flushed = session.flush()
                         session.note(flushed, n)
                         yield from flushed
                     if auto and raw.startswith(b"From ") and _mbox_from(raw):
                         if hint is not None:
-                            hint.skip_to = None
-                        yield from self._mailbox(n, raw, rest)
+                            hint.family = None
+                        # Only lines come once no family reads in bulk.
+                        yield from self._mailbox(n, raw, cast("Iterator[tuple[int, bytes]]", rest))
                         return
-                    if skips:
-                        hint.skip_to = sticky.skip_to  # type: ignore[union-attr]
+                    if bulks:
+                        hint.family = sticky  # type: ignore[union-attr]
                     continue
             if (session.code is not None or session.held is not None) and not sticky.assembles:
                 # A reply pending from an earlier line comes first.
@@ -194,11 +224,12 @@ class Scanner:
             if out:
                 session.note(out, n)
                 yield from out
-            if skips:
-                # Only while nothing is pending may lines be stepped over: each of them
-                # would have been the sticky family's, yielding nothing, changing nothing.
+            if bulks:
+                # Only while nothing is pending may lines be read in bulk: what each
+                # gives is then what the sticky family's take() gives for it alone.
                 idle = session.code is None and session.held is None
-                hint.skip_to = sticky.skip_to if idle else None  # type: ignore[union-attr]
+                hint.family = sticky if idle else None  # type: ignore[union-attr]
+        self.resumable = sticky.line_local and session.code is None and session.held is None
         yield from session.flush()
 
     # -- documents ---------------------------------------------------------------------
@@ -230,7 +261,7 @@ class Scanner:
         lineno: int,
         line: bytes,
         rest: Iterator[tuple[int, bytes]],
-        hint: _Skipping | None,
+        hint: _Bulk | None,
     ) -> Iterator[Reply]:
         buffered = [(lineno, line)]
         size = len(line)
@@ -252,40 +283,62 @@ class Scanner:
         yield from self._lines(buffered[0][0], buffered[0][1], chained, hint)
 
 
-class _Skipping:
-    """What the line reader may step over: set by the scanner after each line it handles."""
-
-    __slots__ = ("skip_to",)
-
-    def __init__(self) -> None:
-        # The sticky family's skip_to while it may skip lines, else None.
-        self.skip_to: Callable[[bytes, int], int] | None = None
+# A numbered line, or the replies a family read in bulk with the number of the last line
+# that gave one (see _numbered).
+_Item = tuple[int, "bytes | list[Reply]"]
 
 
-def _numbered(blocks: Iterable[bytes], hint: _Skipping) -> Iterator[tuple[int, bytes]]:
+class _Bulk:
+    """Which family may read lines in bulk: set by the scanner after each line it reads."""
+
+    __slots__ = ("family", "session")
+
+    def __init__(self, session: Session) -> None:
+        self.family: LineFamily | None = None  # the sticky family, while it may
+        self.session = session
+
+
+def _lines_of(items: Iterator[_Item]) -> Iterator[tuple[int, bytes]]:
+    """The items as lines: until the scanner sets a family reading in bulk, all are."""
+    return cast("Iterator[tuple[int, bytes]]", items)
+
+
+def _numbered(blocks: Iterable[bytes], hint: _Bulk, first: int = 1) -> Iterator[_Item]:
     """Numbered lines from blocks of LF-ended lines (reader.iter_blocks).
 
-    While the scanner allows it (hint.skip_to), the lines a log family would claim and
-    ignore are stepped over a block at a time: three quarters of a big log are such
-    lines, and finding the rest with bytes.find costs a fraction of a loop over them.
+    While the scanner allows it (hint.family), that family reads a stretch of lines at
+    once, and what comes is (number of the last line with replies, the list of replies)
+    instead of a line: most lines of a big log give nothing, and finding the others a
+    block at a time with bytes.find costs a fraction of a loop over every line.
     """
-    n = 1
+    n = first
+    session = hint.session
     for block in blocks:
         pos = 0
         end = len(block)
         while pos < end:
-            skip_to = hint.skip_to
-            if skip_to is not None:
-                to = skip_to(block, pos)
-                if to > pos:
-                    n += block.count(b"\n", pos, to)
-                    pos = to
-                    if pos >= end:
-                        break
+            family = hint.family
+            if family is not None:
+                replies, pos, n, last = family.bulk(block, pos, n, session)
+                if replies:
+                    yield last, replies
+                if pos >= end:
+                    break
             nl = block.find(b"\n", pos)
             yield n, block[pos:nl]
             n += 1
             pos = nl + 1
+
+
+def starts_document(line: bytes) -> bool:
+    """Whether an input whose first non-blank line this is holds a whole document (an
+    email or mailbox, a JSON document) rather than lines read one by one."""
+    return _starts_email(line) or _starts_json_document(line)
+
+
+def _starts_json_document(line: bytes) -> bool:
+    head = line.lstrip()
+    return head[:1] in (b"{", b"[") and not _is_json(head)
 
 
 def _is_json(line: bytes) -> bool:

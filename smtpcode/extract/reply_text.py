@@ -105,6 +105,18 @@ def _after_code(reply: str) -> str:
     return rest
 
 
+# The codes at a reply's start in one match, as _after_code() and enhanced_at_start()
+# read them: the code followed by " ", "-" or the end; then separators, the code said
+# twice, blanks and the enhanced code. Possessive repeats: linear, and each part takes
+# all it can as the str methods do.
+REPLY_START = re.compile(
+    r"([2-5][0-9][0-9])(?=[ -]|\Z)"
+    r"(?:[ \-:]*+(?:\1[ -]\s*+)?+"
+    r"[ \t]*+#?([245]\.[0-9]{1,3}\.[0-9]{1,3})(?![0-9]|\.[0-9]|[A-Za-z_]))?"
+)
+_new_codes = tuple.__new__
+
+
 def read_reply(text: str) -> Codes:
     """The codes a reply text starts with: "550 5.1.1 ...", "550-5.1.1 ...", "5.1.1 ...".
 
@@ -116,15 +128,9 @@ def read_reply(text: str) -> Codes:
         m = _PREFIXES.match(stripped)
         if m:
             stripped = stripped[m.end() :]
-    # A reply line: three digits, then "-", " " or the end (REPLY_LINE, without the regex).
-    if (
-        stripped[:1] in _CODE_FIRST
-        and stripped[1:3].isdigit()
-        and len(stripped) >= 3
-        and (len(stripped) == 3 or stripped[3] in " -")
-        and stripped[:3].isascii()
-    ):
-        return Codes(stripped[:3], enhanced_at_start(_after_code(stripped)), stripped)
+    m = REPLY_START.match(stripped)
+    if m is not None:
+        return _new_codes(Codes, (m[1], m[2], stripped))  # type: ignore[no-any-return]
     return Codes(None, enhanced_at_start(stripped), stripped or None)
 
 
@@ -146,7 +152,10 @@ def unflatten(text: str) -> str:
     """
     if len(text) < 5 or text[3] != "-" or not text[:3].isdigit():
         return text
-    return _line_breaks(text[:3], enhanced_at_start(text[4:])).sub("\n", text)
+    code = text[:3]
+    if text.find(code, 4) < 0:
+        return text  # said once: nothing to split (the regex below costs more)
+    return _line_breaks(code, enhanced_at_start(text[4:])).sub("\n", text)
 
 
 def enhanced_inside(text: str) -> str | None:
@@ -179,6 +188,7 @@ def find_reply(text: str) -> Codes | None:
     return None
 
 
+@lru_cache(maxsize=256)  # a log's phrases are few: "RCPT TO command", "end of DATA command"
 def command_in(phrase: str) -> str | None:
     """The SMTP verb a phrase names: "RCPT TO" -> RCPT, "end of DATA" -> DATA."""
     for word in phrase.replace(":", " ").split():

@@ -13,6 +13,8 @@ from smtpcode.records import Reply
 MAX_ACCEPTED = 100
 # A multi-line reply longer than this is cut (RFC 5321 servers send a few dozen lines).
 MAX_REPLY_LINES = 1000
+# How many lines back a reply counts as the same one printed again (seen_recently).
+DEDUPE_WINDOW = 3
 
 
 class Session:
@@ -25,7 +27,7 @@ class Session:
         "held",
         "in_data",
         "input",
-        "last_key",
+        "last",
         "last_line",
         "lines",
         "mta",
@@ -43,7 +45,7 @@ class Session:
         self.rcpt: str | None = None
         self.accepted: list[str] = []
         self.in_data = False  # between a 354 and the lone "." that ends the message
-        self.last_key: tuple[object, ...] | None = None
+        self.last: Reply | None = None  # the last reply reported, on line last_line
         self.last_line = 0
         # A reply that later lines may still complete (an exception's properties, a
         # delivery status block's fields); emitted by the next flush.
@@ -141,22 +143,23 @@ class Session:
 
     # -- duplicates -----------------------------------------------------------------
 
-    def seen_recently(self, reply: Reply, lineno: int, window: int = 3) -> bool:
+    def seen_recently(self, reply: Reply, lineno: int, window: int = DEDUPE_WINDOW) -> bool:
         """Whether the same reply was reported a few lines earlier.
 
         Clients print one failure several ways (an exception's repr, its str and its
         traceback line; PHPMailer's debug line and its error line); that is one reply.
         """
-        last = self.last_key
+        last = self.last
         if last is None or lineno - self.last_line > window:
             return False
-        if (reply.basic, reply.enhanced, reply.text) != last[:3]:
+        if reply.basic != last.basic or reply.enhanced != last.enhanced or reply.text != last.text:
             return False
         # One rendering may name the recipient where another does not.
-        return reply.recipient is None or last[3] is None or reply.recipient == last[3]
+        return (
+            reply.recipient is None or last.recipient is None or reply.recipient == last.recipient
+        )
 
     def note(self, replies: list[Reply], lineno: int) -> None:
         if replies:
-            r = replies[-1]
-            self.last_key = (r.basic, r.enhanced, r.text, r.recipient)
+            self.last = replies[-1]
             self.last_line = lineno

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from smtpcode.catalogue import Entry
     from smtpcode.compare import Comparison
@@ -25,6 +25,10 @@ class Renderer(Protocol):
 
     def parse_row(self, finding: Finding) -> None:
         """`parse`: one row per finding, written as soon as it is found."""
+
+    def row_maker(self) -> Callable[[], Callable[[Finding], bytes]] | None:
+        """How another process makes the bytes parse_row() would write for a finding, to
+        write them itself (smtpcode.parallel); None when it cannot."""
 
     def parse_summary(self, summary: ParseSummary) -> None:
         """`parse --summary`: counts by code, class and reason."""

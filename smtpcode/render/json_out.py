@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import sys
 from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from smtpcode.catalogue import Entry
     from smtpcode.compare import Comparison
@@ -49,6 +50,9 @@ class JsonRenderer:
         else:
             self.out.write(self._encoder.encode(finding) + "\n")
 
+    def row_maker(self) -> Callable[[], Callable[[Finding], bytes]] | None:
+        return _json_rows if self.out is sys.stdout else None
+
     def parse_summary(self, summary: ParseSummary) -> None:
         self.out.write(dumps(summary.to_dict()) + "\n")
 
@@ -56,3 +60,9 @@ class JsonRenderer:
         self.out.flush()
         if self._binary is not None:
             self._binary.flush()
+
+
+def _json_rows() -> Callable[[Finding], bytes]:
+    from smtpcode.render.parse_rows import FindingEncoder
+
+    return FindingEncoder().line

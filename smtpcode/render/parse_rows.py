@@ -103,18 +103,17 @@ class FindingEncoder:
                 self._templates.clear()
             template = self._templates[key] = _Template(finding)
         r = finding.reply
-        if template.names is _USUAL:
-            # The usual order: input, line, text and recipient; strings or None (a line
-            # number or None), else the general way below.
-            text, recipient, line, name = r.text, r.recipient, r.line, r.input
-            if (
-                (text is None or text.__class__ is str)
-                and (recipient is None or recipient.__class__ is str)
-                and (line is None or line.__class__ is int)
-            ):
-                if name is not self._input:
-                    self._input, self._input_json = name, _value(name)
-                p0, p1, p2, p3, p4 = template.pieces
+        line = r.line
+        if template.names is _USUAL and (line is None or line.__class__ is int):
+            # The usual order: input, line, text and recipient (a bool is an int that
+            # JSON spells otherwise). Text and recipient that are not strings or None
+            # make encode_basestring raise: they go the general way below.
+            name = r.input
+            if name is not self._input:
+                self._input, self._input_json = name, _value(name)
+            text, recipient = r.text, r.recipient
+            p0, p1, p2, p3, p4 = template.pieces
+            try:
                 return b"".join(
                     (
                         p0,
@@ -130,6 +129,8 @@ class FindingEncoder:
                         p4,
                     )
                 )
+            except TypeError:
+                pass
         names = template.names
         if names is None:
             return (dumps(finding.to_dict()) + "\n").encode("utf-8", "replace")

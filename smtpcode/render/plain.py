@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, TextIO
 
 from smtpcode.render.layout import Row, diagnosis_rows, entries_of, entry_rows, heading, list_row
 from smtpcode.text import one_line, printable
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from smtpcode.catalogue import Entry
     from smtpcode.compare import Comparison
@@ -91,6 +92,9 @@ class PlainRenderer:
 
         self.out.write(plain_row(finding) + "\n")
 
+    def row_maker(self) -> Callable[[], Callable[[Finding], bytes]] | None:
+        return _plain_rows if self.out is sys.stdout else None
+
     def parse_summary(self, summary: ParseSummary) -> None:
         out = self.out
         inputs = f" in {summary.inputs} inputs" if summary.inputs > 1 else ""
@@ -103,3 +107,14 @@ class PlainRenderer:
 
     def close(self) -> None:
         self.out.flush()
+
+
+def _plain_rows() -> Callable[[Finding], bytes]:
+    from smtpcode.render.parse_rows import plain_row
+
+    encoding, errors = sys.stdout.encoding, sys.stdout.errors or "strict"
+
+    def row(finding: Finding) -> bytes:
+        return (plain_row(finding) + "\n").encode(encoding, errors)
+
+    return row

@@ -173,5 +173,8 @@ class RichRenderer:
             parts += [Text(""), table]
         self.console.print(Group(*parts))
 
+    def row_maker(self) -> None:
+        return None  # a table is drawn by this process alone
+
     def close(self) -> None:
         self.console.file.flush()
