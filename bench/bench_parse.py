@@ -296,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     # Interleaved, so that a shared machine's slow and fast spells hit both alike.
     pairs = [
         (_library_run(_EXTRACT_ONLY, log), _library_run(_WITH_DIAGNOSIS, log))
-        for _ in range(max(args.runs, 3))
+        for _ in range(max(args.runs, 5))
     ]
     bypassed = min(p[0] for p in pairs)
     diagnosed = min(p[1] for p in pairs)

@@ -189,6 +189,14 @@ def _log(seed: int) -> bytes:
 @pytest.mark.parametrize("seed", range(6))
 def test_bulk_reading_gives_what_line_by_line_gives(seed: int) -> None:
     data = _log(seed)
+    if seed % 2:
+        # Merged from hosts whose names differ in length: "postfix" in several columns.
+        hosts = [b"relay1", b"mx-backup-2", b"a", b"host-number-three"][: 2 + seed // 2]
+        lines = data.split(b"\n")
+        data = b"\n".join(
+            line.replace(b" mx postfix", b" " + hosts[i % len(hosts)] + b" postfix", 1)
+            for i, line in enumerate(lines)
+        )
     bulk = list(Scanner("x").scan_stream(io.BytesIO(data)))
     by_line = list(Scanner("x").scan_lines(data.split(b"\n")))
     assert bulk == by_line

@@ -75,18 +75,24 @@ def _plain_rows() -> Callable[[Finding], bytes]:
     return lambda finding: (plain_row(finding) + "\n").encode()
 
 
-def _sequential(path: Path, rows: Callable[[], Callable[[Finding], bytes]]) -> bytes:
+def _sequential(
+    path: Path, rows: Callable[[], Callable[[Finding], bytes]], fmt: str = "auto"
+) -> bytes:
     row = rows()
-    return b"".join(row(f) for f in parse(path, input_name="in.log"))
+    return b"".join(row(f) for f in parse(path, input_name="in.log", fmt=fmt))
 
 
 def _parallel(
-    path: Path, tmp_path: Path, rows: Callable[[], Callable[[Finding], bytes] | None], jobs: int = 2
+    path: Path,
+    tmp_path: Path,
+    rows: Callable[[], Callable[[Finding], bytes] | None],
+    jobs: int = 2,
+    fmt: str = "auto",
 ) -> tuple[bytes, ParallelParse]:
     out = tmp_path / "out"
     fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
     try:
-        job = ParallelParse(str(path), "in.log", "auto", jobs, fd, rows, chunk=CHUNK)
+        job = ParallelParse(str(path), "in.log", fmt, jobs, fd, rows, chunk=CHUNK)
         rest = list(job)
     finally:
         os.close(fd)
@@ -126,6 +132,9 @@ def test_lines_of_other_families_stop_the_workers_there(
     mixed = _with(log, tmp_path, where, extra, crlf=seed % 2 == 1)
     got, _ = _parallel(mixed, tmp_path, _json_rows)
     assert got == _sequential(mixed, _json_rows)
+    # --format postfix: the other lines are nobody's, the workers read on.
+    got, _ = _parallel(mixed, tmp_path, _json_rows, fmt="postfix")
+    assert got == _sequential(mixed, _json_rows, fmt="postfix")
 
 
 @pytest.mark.parametrize("where", [0.0, 0.001, 0.5])

@@ -4,7 +4,11 @@ refusals (`NOQUEUE: reject: RCPT from ...: 550 5.1.1 ...; from=<...> to=<...>`).
 
 One delivery attempt is one reply: its `dsn=` and the remote server's words belong
 together; an attempt without a remote reply ("delivered to mailbox", "Connection
-refused") still has its dsn= status. Fields are found with str.find, not regexes.
+refused") still has its dsn= status.
+
+Speed: a big log is mostly lines that quote no reply. bulk() finds the few that may, a
+block at a time, and only those are read; the usual delivery line is read with one
+(linear) regex, any other shape field by field with str.find.
 """
 
 from __future__ import annotations
@@ -103,15 +107,49 @@ _STARTS = (b"to=<", b"reject: ", b"host ", b"NOQUEUE: reject: ")
 _MARKERS = re.compile(rb": (?:to=<|reject: |host )")
 
 
+def _codes(what: str) -> tuple[str | None, str | None, str]:
+    """Basic and enhanced code of a delivery attempt's outcome, and its text (a reply
+    that Postfix flattened onto one line split back into lines)."""
+    if not what:
+        return None, None, what
+    # read_reply(what) for a stripped text that starts with a code, in one match.
+    m = REPLY_START.match(what) if what[0] in "2345" else None
+    if m is not None:
+        basic, enhanced = m.group(1, 2)
+    else:
+        basic, enhanced, _ = read_reply(what)
+    if basic is not None and len(what) > 4 and what[3] == "-":
+        what = unflatten(what)
+    return basic, enhanced, what
+
+
+def _said(what: str) -> tuple[str | None, str | None, str, str | None, str | None]:
+    """_codes() of the reply quoted in "host H said: <reply> (in reply to X command)",
+    with the command and the host."""
+    said = read_said(what)
+    if said is None:
+        return (*_codes(what), None, None)
+    host, reply, command = said
+    return (*_codes(reply), command, host)
+
+
+# _said() of the outcomes seen (a dict: lru_cache costs more).
+_SAID: dict[str, tuple[str | None, str | None, str, str | None, str | None]] = {}
 # _host() of the relays seen, for delivery attempts (a dict: lru_cache costs more).
 _HOSTS: dict[str, str | None] = {}
 _UNKNOWN = ""
 
 
+# Columns where "postfix" was found, remembered for planning (a log merged from hosts
+# of different name lengths has several).
+MAX_COLUMNS = 4
+
+
 @lru_cache(maxsize=256)
-def _odd_lines(at: int) -> re.Pattern[bytes]:
-    """Finds the LF before each line that lacks "postfix" at column `at`."""
-    return re.compile(rb"\n(?![^\n]{%d}postfix)" % at)
+def _odd_lines(columns: tuple[int, ...]) -> re.Pattern[bytes]:
+    """Finds the LF before each line that has "postfix" at none of these columns."""
+    at = b"|".join(rb"[^\n]{%d}postfix" % column for column in columns)
+    return re.compile(rb"\n(?!" + at + rb")")
 
 
 class Postfix(LineFamily):
@@ -124,26 +162,26 @@ class Postfix(LineFamily):
 
     def __init__(self) -> None:
         self._at = 0  # where "postfix" stood in the last line: in a log, the same place
-        # The starts of the lines in a block that take() must see, for one column.
+        self._columns: tuple[int, ...] = ()  # where it stood, latest first (MAX_COLUMNS)
+        # The starts of the lines in a block that take() must see.
         self._plan_block = b""
-        self._plan_at = -1
         self._plan: list[int] = []
         self._next = 0  # index of the first plan entry not yet passed
 
     def bulk(
         self, block: bytes, pos: int, lineno: int, session: Session
     ) -> tuple[list[Reply], int, int, int]:
-        # A line that has "postfix" at the usual column and none of the markers is one
-        # take() claims and ignores without changing anything. The others are found for
-        # the whole block at once with bytes.find and one regex (_lines_to_read); only
-        # they are read, by take().
+        # A line that has "postfix" at a usual column and none of the markers is one
+        # take() claims and ignores, giving nothing (what it may change is only where it
+        # looks first). The others are found for the whole block at once with two regexes
+        # (_lines_to_read); only they are read, by take().
         out: list[Reply] = []
         last = lineno
         end = len(block)
-        at = self._at
-        if block is not self._plan_block or self._plan_at != at:
-            self._plan = _lines_to_read(block, pos, at)
-            self._plan_block, self._plan_at, self._next = block, at, 0
+        if block is not self._plan_block:
+            # (Found at its first place, "postfix" was never looked for elsewhere.)
+            self._plan = _lines_to_read(block, pos, self._columns or (self._at,))
+            self._plan_block, self._next = block, 0
         plan, i = self._plan, self._next
         while i < len(plan) and plan[i] < pos:
             i += 1
@@ -166,11 +204,6 @@ class Postfix(LineFamily):
             pos = nl + 1
             lineno += 1
             i += 1
-            if self._at != at:
-                # "postfix" stood elsewhere on that line: plan the rest for that column.
-                at = self._at
-                self._plan = plan = _lines_to_read(block, pos, at)
-                self._plan_at, i, planned = at, 0, len(plan)
         self._next = i
         return out, pos, lineno, last
 
@@ -183,6 +216,8 @@ class Postfix(LineFamily):
             if at < 0:
                 return None
             self._at = at
+            if at not in self._columns:
+                self._columns = (at, *self._columns)[:MAX_COLUMNS]
         msg = line.find(b": ", at)
         if msg < 0:
             return []
@@ -233,23 +268,19 @@ class Postfix(LineFamily):
             if len(_HOSTS) >= 1024:  # a log names the same few relays again and again
                 _HOSTS.clear()
             host = _HOSTS[relay] = _host(relay)
-        command = None
-        if " said: " in what or " refused to talk to me: " in what:
-            said = read_said(what)
-            if said is not None:
-                said_host, what, command = said
-                host = said_host or host
-        if what:
-            # read_reply(what) for a stripped text that starts with a code, in one match.
-            m = REPLY_START.match(what) if what[0] in "2345" else None
-            if m is not None:
-                basic, enhanced = m.group(1, 2)
-            else:
-                basic, enhanced, _ = read_reply(what)
-            if basic is not None and len(what) > 4 and what[3] == "-":
-                what = unflatten(what)
+        # Both markers hold ": ", which most texts of delivered mail do not: one scan.
+        if ": " in what and (" said: " in what or " refused to talk to me: " in what):
+            # The remote server's words: a log repeats the same texts again and again.
+            said = _SAID.get(what)
+            if said is None:
+                if len(_SAID) >= 4096:
+                    _SAID.clear()
+                said = _SAID[what] = _said(what)
+            basic, enhanced, what, command, said_host = said
+            host = said_host or host
         else:
-            basic = enhanced = None
+            command = None
+            basic, enhanced, what = _codes(what)
         if enhanced is None and dsn and dsn[:1] in "245":
             enhanced = dsn
         return [
@@ -302,15 +333,15 @@ class Postfix(LineFamily):
         ]
 
 
-def _lines_to_read(block: bytes, pos: int, at: int) -> list[int]:
+def _lines_to_read(block: bytes, pos: int, columns: tuple[int, ...]) -> list[int]:
     """The starts of the lines from `pos` on that take() may not ignore: those with a
-    marker, and those without "postfix" at column `at` (another family's, or Postfix's
-    at another column)."""
+    marker, and those without "postfix" at one of the columns (another family's, or
+    Postfix's at another column)."""
     starts: set[int] = set()
-    if not block.startswith(b"postfix", pos + at):
+    if not any(block.startswith(b"postfix", pos + column) for column in columns):
         starts.add(pos)
     # The block's last LF ends it: no line follows that one.
-    for m in _odd_lines(at).finditer(block, pos, len(block) - 1):
+    for m in _odd_lines(columns).finditer(block, pos, len(block) - 1):
         starts.add(m.end())
     rfind = block.rfind
     for m in _MARKERS.finditer(block, pos):

@@ -5,6 +5,8 @@ registry decides whether a whole document follows: an email (a bounce, a deliver
 status notification, a postmaster notice) or a JSON document. Everything else is read
 line by line; each line goes to the first family whose cheap `claims` test accepts it,
 trying first the family that claimed the previous line (a log is one family throughout).
+While nothing is pending, that family may read a stretch of its lines at once (bulk,
+see _numbered): in a big log it steps over the lines that quote nothing.
 """
 
 from __future__ import annotations
