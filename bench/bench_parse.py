@@ -263,7 +263,9 @@ def main(argv: list[str] | None = None) -> int:
 
     OUT.mkdir(exist_ok=True)
     log = OUT / f"postfix-{args.lines}.log"
-    if not log.exists():
+    # A log that was there already (kept by an earlier run) is used and left alone.
+    created = not log.exists()
+    if created:
         generate(log, args.lines)
     smtpcode = shutil.which("smtpcode") or ""
     base = [smtpcode] if smtpcode else [sys.executable, "-m", "smtpcode"]
@@ -312,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
         f"target: >= {TARGET_LINES_PER_S:,} lines/s with --json, < {TARGET_PEAK_MB} MB, "
         f"diagnosis <= +{TARGET_DIAGNOSIS_SHARE:.0%}: {'met' if ok else 'NOT met'}"
     )
-    if not args.keep:
+    if created and not args.keep:
         log.unlink()
     return 0 if ok else 1
 

@@ -147,6 +147,7 @@ class ParallelParse:
         ]
         for worker in workers:
             worker.start()
+        gc.unfreeze()  # here, what was frozen for the workers' sake may be collected again
         for _, sender in links:
             sender.close()
         self._collect([receiver for receiver, _ in links], workers)
