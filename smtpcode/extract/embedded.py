@@ -35,14 +35,5 @@ class Embedded(LineFamily):
                 found = find_reply(said)
                 if found is None:
                     return []
-                return [
-                    Reply(
-                        found.basic,
-                        found.enhanced,
-                        found.text,
-                        session.input,
-                        lineno,
-                        command=command,
-                    )
-                ]
+                return [found.reply(session.input, lineno, command=command)]
         return []

@@ -84,19 +84,7 @@ class Exim(LineFamily):
         found = find_reply(rest.replace("\\n", "\n"))
         if found is None:
             return []
-        return [
-            Reply(
-                found.basic,
-                found.enhanced,
-                found.text,
-                session.input,
-                lineno,
-                _recipient(text),
-                command,
-                MTA,
-                _host(text),
-            )
-        ]
+        return [found.reply(session.input, lineno, _recipient(text), command, MTA, _host(text))]
 
 
 # -- Exim's bounce notice --------------------------------------------------------------

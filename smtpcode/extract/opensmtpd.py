@@ -61,16 +61,4 @@ class OpenSmtpd(LineFamily):
         codes = read_reply(said)
         if codes.basic is None and codes.enhanced is None:
             return []
-        return [
-            Reply(
-                codes.basic,
-                codes.enhanced,
-                codes.text,
-                session.input,
-                lineno,
-                recipient,
-                command,
-                MTA,
-                host,
-            )
-        ]
+        return [codes.reply(session.input, lineno, recipient, command, MTA, host)]

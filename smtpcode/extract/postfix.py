@@ -319,18 +319,7 @@ class Postfix(LineFamily):
         recipient = _field(text[end:], " to=<", ">") if end >= 0 else None
         if recipient is None and end >= 0:
             recipient = _field(text[end:], "; to=<", ">")
-        return [
-            Reply(
-                found.basic,
-                found.enhanced,
-                found.text,
-                session.input,
-                lineno,
-                recipient or None,
-                command,
-                MTA,
-            )
-        ]
+        return [found.reply(session.input, lineno, recipient or None, command, MTA)]
 
 
 def _lines_to_read(block: bytes, pos: int, columns: tuple[int, ...]) -> list[int]:

@@ -85,14 +85,7 @@ class Qmail(LineFamily):
         if found is None:
             return []
         return [
-            Reply(
-                found.basic,
-                found.enhanced,
-                found.text,
-                session.input,
-                lineno,
-                self.recipients.pop(number.strip(), None),
-                command,
-                MTA,
+            found.reply(
+                session.input, lineno, self.recipients.pop(number.strip(), None), command, MTA
             )
         ]

@@ -11,6 +11,8 @@ import re
 from functools import lru_cache
 from typing import NamedTuple
 
+from smtpcode.records import Reply
+
 # A reply line: the code, then "-" (more lines follow), " " or nothing (RFC 5321 §4.2).
 REPLY_LINE = re.compile(r"[ \t]*([2-5][0-9][0-9])(?:([ -])(.*)|[ \t]*)\Z", re.DOTALL)
 
@@ -80,6 +82,20 @@ class Codes(NamedTuple):
     basic: str | None
     enhanced: str | None
     text: str | None
+
+    def reply(
+        self,
+        input_name: str | None,
+        lineno: int,
+        recipient: str | None = None,
+        command: str | None = None,
+        mta: str | None = None,
+        host: str | None = None,
+    ) -> Reply:
+        """The Reply these codes make, found on line `lineno` of `input_name`."""
+        return Reply(
+            self.basic, self.enhanced, self.text, input_name, lineno, recipient, command, mta, host
+        )
 
 
 _ENHANCED_FIRST = frozenset("245# \t")

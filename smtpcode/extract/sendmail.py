@@ -83,14 +83,5 @@ class Sendmail(LineFamily):
         arg = _field(text, " arg1=") or ""
         recipient = all_addresses(arg)[:1] if command == "RCPT" else []
         return [
-            Reply(
-                codes.basic,
-                codes.enhanced,
-                codes.text,
-                session.input,
-                lineno,
-                recipient[0] if recipient else None,
-                command,
-                MTA,
-            )
+            codes.reply(session.input, lineno, recipient[0] if recipient else None, command, MTA)
         ]
