@@ -174,3 +174,11 @@ def test_phpmailer_error_messages() -> None:
     assert not found[0].text.endswith("554")
     assert found[1].text == "554 5.7.1 Message rejected due to content"
     assert found[2].text is not None and found[2].text.count("\n") == 1
+
+
+def test_address_ends_where_cjk_text_goes_on() -> None:
+    from smtpcode.extract.reply_text import all_addresses
+
+    assert all_addresses("送信先 kijitora@example.jp您好 です") == ["kijitora@example.jp"]
+    assert all_addresses("<neko@例え.jp>") == ["neko@例え.jp"]
+    assert all_addresses("user@münchen.example") == ["user@münchen.example"]

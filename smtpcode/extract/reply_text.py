@@ -74,6 +74,11 @@ _LOCAL_CHARS = frozenset(
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.!#$%&'*+/=?^_`{|}~-"
 )
 _DOMAIN = re.compile(r"[\w-]{1,63}(?:\.[\w-]{1,63}){0,20}")
+# CJK or full-width text written straight after an ASCII domain ("a@example.jp您好") is
+# the sentence going on, not more of the domain: no label mixes the two.
+_WIDE_AFTER_ASCII = re.compile(
+    r"(?<=[A-Za-z0-9])[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]"
+)
 # Addresses looked at per text; a text with more "@" than this is not a reply.
 MAX_ADDRESSES = 50
 
@@ -227,8 +232,10 @@ def address_spans(text: str) -> list[tuple[int, int]]:
             start += 1
         domain = _DOMAIN.match(text, at + 1)
         if domain is not None and start < at:
-            spans.append((start, domain.end()))
-            floor = domain.end()
+            wide = _WIDE_AFTER_ASCII.search(text, at + 1, domain.end())
+            end = wide.start() if wide is not None else domain.end()
+            spans.append((start, end))
+            floor = end
         at = text.find("@", max(at + 1, floor))
     return spans
 
