@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from smtpcode.extract.base import LineFamily
 from smtpcode.extract.reader import decode
-from smtpcode.extract.reply_text import command_in, first_address, read_reply
+from smtpcode.extract.reply_text import command_in, field_after, first_address, read_reply
 from smtpcode.records import Reply
 
 if TYPE_CHECKING:
@@ -19,21 +19,11 @@ MTA = "opensmtpd"
 
 
 def _quoted(text: str, name: str) -> str | None:
-    at = text.find(name + '="')
-    if at < 0:
-        return None
-    start = at + len(name) + 2
-    end = text.find('"', start)
-    return text[start : end if end >= 0 else len(text)]
+    return field_after(text, name + '="', '"')
 
 
 def _angled(text: str, name: str) -> str | None:
-    at = text.find(name + "=<")
-    if at < 0:
-        return None
-    start = at + len(name) + 2
-    end = text.find(">", start)
-    return text[start:end] if end > start else None
+    return field_after(text, name + "=<", ">", to_end=False) or None
 
 
 class OpenSmtpd(LineFamily):

@@ -22,6 +22,7 @@ from smtpcode.extract.reader import decode
 from smtpcode.extract.reply_text import (
     REPLY_START,
     command_in,
+    field_after,
     find_reply,
     read_reply,
     unflatten,
@@ -39,12 +40,7 @@ _REJECT_STAGE = {"END-OF-MESSAGE": "DATA", "HEADER": "DATA", "BODY": "DATA", "CO
 
 
 def _field(text: str, name: str, stop: str = ",") -> str | None:
-    at = text.find(name)
-    if at < 0:
-        return None
-    start = at + len(name)
-    end = text.find(stop, start)
-    return text[start : end if end >= 0 else len(text)]
+    return field_after(text, name, stop)
 
 
 def attempt_fields(text: str) -> tuple[str | None, str | None, str | None, str]:

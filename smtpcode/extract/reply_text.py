@@ -258,3 +258,18 @@ def strip_address(value: str) -> str | None:
         v = v.split(";", 1)[1].strip()
     v = v.strip("<>\"' \t")
     return v or None
+
+
+def field_after(text: str, name: str, stop: str, *, to_end: bool = True) -> str | None:
+    """The value a log line gives after `name`, up to `stop` ("to=<" ... ">").
+
+    None when `name` is missing; when `stop` is, the rest of the line (to_end) or None.
+    """
+    at = text.find(name)
+    if at < 0:
+        return None
+    start = at + len(name)
+    end = text.find(stop, start)
+    if end < 0:
+        return text[start:] if to_end else None
+    return text[start:end]

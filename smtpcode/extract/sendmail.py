@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING
 
 from smtpcode.extract.base import LineFamily
 from smtpcode.extract.reader import decode
-from smtpcode.extract.reply_text import all_addresses, find_reply, read_reply, unflatten
+from smtpcode.extract.reply_text import (
+    all_addresses,
+    field_after,
+    find_reply,
+    read_reply,
+    unflatten,
+)
 from smtpcode.records import Reply
 
 if TYPE_CHECKING:
@@ -22,12 +28,7 @@ _RULESETS = {"check_rcpt": "RCPT", "check_mail": "MAIL", "check_data": "DATA", "
 
 
 def _field(text: str, name: str) -> str | None:
-    at = text.find(name)
-    if at < 0:
-        return None
-    start = at + len(name)
-    end = text.find(", ", start)
-    return text[start : end if end >= 0 else len(text)]
+    return field_after(text, name, ", ")
 
 
 class Sendmail(LineFamily):
