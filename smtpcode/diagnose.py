@@ -272,6 +272,7 @@ class Rules:
             self.weak_codes = frozenset(str(c) for c in data.get("weak_codes", ()))
             # Reasons whose advice also gives the cause the text names besides them.
             self.names_cause = frozenset(str(r) for r in data.get("names_cause", ()))
+            self.delist_for = frozenset(str(r) for r in data.get("delist_for", ()))
             self.basic_weak = bool(data.get("basic_codes_are_weak", False))
             self.compatible = frozenset(
                 frozenset(str(r) for r in pair) for pair in data.get("compatible", ())
@@ -344,6 +345,10 @@ class Rules:
                 f"rules.yaml: reasons must be exactly the GUIDE vocabulary "
                 f"(missing {sorted(known - set(self.reasons))}, "
                 f"extra {sorted(set(self.reasons) - known)})"
+            )
+        if not self.delist_for <= known:
+            raise CatalogueError(
+                f"rules.yaml: delist_for: unknown reasons {sorted(self.delist_for - known)}"
             )
         if not self.names_cause <= known:
             unknown = sorted(self.names_cause - known)
@@ -613,7 +618,7 @@ class Diagnoser:
             )
             if tip:
                 advice.append(tip)
-        if blocklist is not None and reason.name in ("blocked", "spam-content", "security"):
+        if blocklist is not None and reason.name in rules.delist_for:
             advice.append(blocklist.advice)
         cause = ev.cause if ev is not None and reason.name in rules.names_cause else None
         if cause is not None and cause.value in rules.reasons:
