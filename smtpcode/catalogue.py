@@ -349,8 +349,10 @@ def data_path(name: str, env: str | None = None) -> Path:
 @cache
 def get_catalogue() -> Catalogue:
     """The catalogue, loaded once per process."""
+    from smtpcode.datacache import load_cached
+
     path = _data_file("codes.yaml", ENV_CATALOGUE)
-    data = load_yaml(path)
+    data = load_cached(path, load_yaml)
     if not isinstance(data, Mapping):
         raise CatalogueError(f"{path}: the catalogue must be a mapping")
     return Catalogue(data, str(path))

@@ -129,7 +129,7 @@ def explain(
         typer.Argument(
             help="Codes or whole replies: 550, 5.1.1, '550 5.1.1', '550-5.1.1', "
             "'550 5.1.1 <x@example.com>: User unknown'.",
-            metavar="QUERY",
+            metavar="QUERY...",
             autocompletion=complete_code,
             show_default=False,
         ),
@@ -193,7 +193,7 @@ def compare(
         list[str],
         typer.Argument(
             help="Two or more codes, basic, enhanced or both: 550, 5.2.2, '550 5.1.1'.",
-            metavar="CODE",
+            metavar="CODE...",
             autocompletion=complete_code,
             show_default=False,
         ),
@@ -309,7 +309,7 @@ def search(
         list[str],
         typer.Argument(
             help="Words to look for, in any order; case and accents do not matter.",
-            metavar="TEXT",
+            metavar="TEXT...",
             show_default=False,
         ),
     ],
@@ -375,7 +375,7 @@ def parse(
         list[str] | None,
         typer.Argument(
             help="Files to read; - or none: standard input.",
-            metavar="FILE",
+            metavar="FILE...",
             show_default=False,
         ),
     ] = None,
@@ -435,7 +435,7 @@ def parse(
                         tally.findings += 1
                         row(finding)
                         if live:  # a pipe may pause (tail -f): show each row now
-                            sys.stdout.flush()
+                            renderer.flush()
             except BrokenPipeError:
                 raise
             except OSError as exc:
@@ -469,7 +469,7 @@ def _parse_file(
     if not parallel.suitable(name, fmt):
         return parse_source(_path(name), input_name=name, fmt=fmt)
     # What this process wrote must come before what the workers write.
-    sys.stdout.flush()
+    renderer.flush()
     sys.stdout.buffer.flush()
     job = parallel.ParallelParse(name, name, fmt, jobs, out, rows)
     return _counted(job, tally, summary)

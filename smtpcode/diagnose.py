@@ -491,7 +491,9 @@ class Rules:
 
 @cache
 def get_rules() -> Rules:
-    data = load_yaml(data_path("rules.yaml", ENV_RULES))
+    from smtpcode.datacache import load_cached
+
+    data = load_cached(data_path("rules.yaml", ENV_RULES), load_yaml)
     if not isinstance(data, Mapping):
         raise CatalogueError("rules.yaml must be a mapping")
     return Rules(data)

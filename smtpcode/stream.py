@@ -12,7 +12,6 @@ findings are the same as diagnosing every reply afresh.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
@@ -35,16 +34,38 @@ MAX_TEXT = 4096
 # str.translate; characters outside ASCII are left as they are either way.
 _TO_ZERO = bytes.maketrans(b"0123456789abcdefABCDEF", b"0" * 22)
 # An email address is masked whole, whatever its letters: a run of characters between
-# these stops that holds an "@" becomes a lone "@" (at most 20 addresses per text).
-# Starting only where a run starts keeps it linear on any text.
-_ADDRESS = re.compile(rb"(?<![^ <>()\[\]\"',;:\t])[^ <>()\[\]\"',;:\t@]*+@[^ <>()\[\]\"',;:\t]*+")
+# these stops that holds an "@" becomes a lone "@" (at most 20 addresses per text). The
+# runs are found with bytes.find on a copy where every stop is a space: a regex would
+# have to try each position of the text (no literal to look for first) and cost five
+# times as much.
+_STOPS = b" <>()[]\"',;:\t"
+_STOPS_TO_SPACE = bytes.maketrans(_STOPS, b" " * len(_STOPS))
 MAX_ADDRESSES = 20
 
 
 def shape(text: str) -> bytes:
     """The text with its per-message tokens made alike."""
     shaped = text.encode("utf-8", "surrogatepass").translate(_TO_ZERO)
-    return _ADDRESS.sub(b"@", shaped, count=MAX_ADDRESSES) if b"@" in shaped else shaped
+    return _mask_addresses(shaped) if b"@" in shaped else shaped
+
+
+def _mask_addresses(shaped: bytes) -> bytes:
+    runs = shaped.translate(_STOPS_TO_SPACE)
+    out: list[bytes] = []
+    pos = 0
+    at = shaped.find(b"@")
+    masked = 0
+    while at >= 0 and masked < MAX_ADDRESSES:
+        start = runs.rfind(b" ", pos, at) + 1 or pos
+        end = runs.find(b" ", at)
+        if end < 0:
+            end = len(shaped)
+        out += (shaped[pos:start], b"@")
+        masked += 1
+        pos = end
+        at = shaped.find(b"@", end)
+    out.append(shaped[pos:])
+    return b"".join(out)
 
 
 class Findings:
@@ -64,7 +85,7 @@ class Findings:
             # shape(text), without its call: this runs for every reply of a log.
             shaped = text.encode("utf-8", "surrogatepass").translate(_TO_ZERO)
             if b"@" in shaped:
-                shaped = _ADDRESS.sub(b"@", shaped, count=MAX_ADDRESSES)
+                shaped = _mask_addresses(shaped)
         else:
             shaped = None
         key = (reply.basic, reply.enhanced, shaped, reply.host, reply.mta, reply.command)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,9 @@ for var in ("FORCE_COLOR", "GITHUB_ACTIONS", "CLICOLOR_FORCE", "NO_COLOR", "TTY_
 os.environ["TERM"] = "dumb"
 os.environ["COLUMNS"] = "100"
 os.environ["LINES"] = "50"
+# The JSON copies of the YAML files (smtpcode.datacache) go to a directory of the run's
+# own, not the user's cache.
+os.environ["SMTPCODE_CACHE_DIR"] = tempfile.mkdtemp(prefix="smtpcode-cache-")
 
 
 @pytest.fixture

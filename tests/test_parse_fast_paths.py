@@ -22,9 +22,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smtpcode.extract import Scanner
-from smtpcode.extract.postfix import _DELIVERY, attempt_fields
+from smtpcode.extract.postfix import _DELIVERY, _codes, attempt_fields
 from smtpcode.extract.reader import iter_lines
-from smtpcode.extract.reply_text import Codes, enhanced_at_start, read_reply
+from smtpcode.extract.reply_text import (
+    REPLY_START,
+    Codes,
+    enhanced_at_start,
+    read_reply,
+    unflatten,
+)
 from smtpcode.records import FINDING_REST, Finding, Reply, finding_with, new_reply
 from smtpcode.stream import shape
 
@@ -161,6 +167,29 @@ def test_delivery_regex_reads_what_the_finds_read(data: st.DataObject) -> None:
 def test_delivery_regex_takes_the_usual_lines() -> None:
     assert _DELIVERY.fullmatch(DELIVERY) is not None
     assert _DELIVERY.fullmatch(DELIVERY.replace("orig_to=<j@example.org>, ", "")) is not None
+
+
+def _codes_by_regex(what: str) -> tuple[str | None, str | None, str]:
+    m = REPLY_START.match(what)
+    basic, enhanced = m.group(1, 2) if m else read_reply(what)[:2]
+    return basic, enhanced, unflatten(what) if basic and what[3:4] == "-" else what
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            ["250", "550", " ", "2.0.0", "5.1.10", "4.7.1", ".", "0", "x", "-", "#", "\t",
+             "\u0665", "OK", "2.0.0.1", "\n"]
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)  # fmt: skip
+def test_outcome_codes_read_what_reply_start_reads(parts: list[str]) -> None:
+    what = "".join(parts)
+    if what:
+        assert _codes(what) == _codes_by_regex(what)
 
 
 # -- bulk reading ---------------------------------------------------------------------------

@@ -108,15 +108,32 @@ def _codes(what: str) -> tuple[str | None, str | None, str]:
     that Postfix flattened onto one line split back into lines)."""
     if not what:
         return None, None, what
+    if what[0] in "2345" and what[3:4] == " " and what[1:3] in _TWO_DIGITS:
+        # "250 2.0.0 Ok ...", most outcomes: what REPLY_START reads there, without it.
+        end = what.find(" ", 4)
+        word = what[4:end] if end > 0 else what[4:]
+        enhanced = _ENHANCED_WORDS.get(word)
+        if enhanced is None:
+            if len(_ENHANCED_WORDS) >= 1024:
+                _ENHANCED_WORDS.clear()
+            enhanced = _ENHANCED_WORDS[word] = _ENHANCED_WORD.fullmatch(word) is not None
+        if enhanced:
+            return what[:3], word, what
     # read_reply(what) for a stripped text that starts with a code, in one match.
     m = REPLY_START.match(what) if what[0] in "2345" else None
     if m is not None:
-        basic, enhanced = m.group(1, 2)
+        basic, enhanced_code = m.group(1, 2)
     else:
-        basic, enhanced, _ = read_reply(what)
+        basic, enhanced_code, _ = read_reply(what)
     if basic is not None and len(what) > 4 and what[3] == "-":
         what = unflatten(what)
-    return basic, enhanced, what
+    return basic, enhanced_code, what
+
+
+_TWO_DIGITS = frozenset(f"{n:02d}" for n in range(100))
+# An enhanced code as a word of its own, and the words seen, whether they are one.
+_ENHANCED_WORD = re.compile(r"[245]\.[0-9]{1,3}\.[0-9]{1,3}")
+_ENHANCED_WORDS: dict[str, bool] = {}
 
 
 def _said(what: str) -> tuple[str | None, str | None, str, str | None, str | None]:

@@ -33,5 +33,8 @@ class Renderer(Protocol):
     def parse_summary(self, summary: ParseSummary) -> None:
         """`parse --summary`: counts by code, class and reason."""
 
+    def flush(self) -> None:
+        """Write out the rows held back so far (a live pipe, or another writer next)."""
+
     def close(self) -> None:
         """Flush whatever is buffered."""

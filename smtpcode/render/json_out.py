@@ -20,11 +20,18 @@ def dumps(obj: object) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(", ", ": "))
 
 
+# Bytes of `parse` rows gathered before one write: a row is a few KB of JSON, and the
+# text layer's 8 KB buffer would cost a system call every other row.
+ROWS_BUFFER = 1 << 18
+
+
 class JsonRenderer:
     def __init__(self, stream: TextIO) -> None:
         self.out = stream
         self._encoder: FindingEncoder | None = None
         self._binary: BinaryIO | None = None
+        self._rows: list[bytes] = []
+        self._held = 0
 
     def explain(self, finding: Finding) -> None:
         self.out.write(dumps(finding.to_dict()) + "\n")
@@ -46,7 +53,11 @@ class JsonRenderer:
             self.out.flush()
             self._binary = getattr(self.out, "buffer", None)
         if self._binary is not None:
-            self._binary.write(self._encoder.line(finding))
+            row = self._encoder.line(finding)
+            self._rows.append(row)
+            self._held += len(row)
+            if self._held >= ROWS_BUFFER:
+                self._write_rows()
         else:
             self.out.write(self._encoder.encode(finding) + "\n")
 
@@ -56,10 +67,19 @@ class JsonRenderer:
     def parse_summary(self, summary: ParseSummary) -> None:
         self.out.write(dumps(summary.to_dict()) + "\n")
 
-    def close(self) -> None:
+    def _write_rows(self) -> None:
+        rows, self._rows, self._held = self._rows, [], 0
+        self._binary.write(b"".join(rows))  # type: ignore[union-attr]
+
+    def flush(self) -> None:
         self.out.flush()
         if self._binary is not None:
+            if self._rows:
+                self._write_rows()
             self._binary.flush()
+
+    def close(self) -> None:
+        self.flush()
 
 
 def _json_rows() -> Callable[[Finding], bytes]:

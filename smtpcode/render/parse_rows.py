@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import json
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
-from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from smtpcode.text import one_line
@@ -31,24 +30,29 @@ def dumps(obj: object) -> str:
 # changing them and seeing which keys of the finding's dict change.
 _PER_REPLY = ("input", "line", "text", "recipient")
 
+
 # Everything but the per-reply values that Finding.to_dict() reads, apart from the
 # catalogue entries (compared by identity): findings alike in these differ in their JSON
-# only in the per-reply values.
-_finding_key = attrgetter(
-    "klass",
-    "reason",
-    "provider",
-    "hard_bounce",
-    "advice",
-    "warnings",
-    "undefined",
-    "summary",
-    "mta",
-    "reply.basic",
-    "reply.enhanced",
-    "reply.command",
-    "reply.mta",
-)
+# only in the per-reply values. (A tuple built here: attrgetter with dotted names costs
+# twice as much, and this runs for every finding.)
+def _finding_key(finding: Finding) -> tuple[object, ...]:
+    r = finding.reply
+    f = finding
+    return (
+        f.summary,
+        f.advice,
+        f.reason,
+        f.provider,
+        f.klass,
+        f.hard_bounce,
+        f.warnings,
+        f.undefined,
+        f.mta,
+        r.basic,
+        r.enhanced,
+        r.command,
+        r.mta,
+    )
 
 
 class _Template:

@@ -105,8 +105,11 @@ class PlainRenderer:
             for key, count in rows:
                 out.write(f"{one_line(key):<{width}}  {count}\n")
 
-    def close(self) -> None:
+    def flush(self) -> None:
         self.out.flush()
+
+    def close(self) -> None:
+        self.flush()
 
 
 def _plain_rows() -> Callable[[Finding], bytes]:

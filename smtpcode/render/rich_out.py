@@ -176,5 +176,8 @@ class RichRenderer:
     def row_maker(self) -> None:
         return None  # a table is drawn by this process alone
 
-    def close(self) -> None:
+    def flush(self) -> None:
         self.console.file.flush()
+
+    def close(self) -> None:
+        self.flush()
