@@ -27,6 +27,8 @@ from smtpcode.extract import Scanner
 from smtpcode.extract.reader import SAMPLE, uses_bare_cr
 from smtpcode.extract.registry import starts_document
 from smtpcode.extract.session import DEDUPE_WINDOW
+from smtpcode.render.parse_rows import FindingEncoder
+from smtpcode.render.write import write_rows
 from smtpcode.stream import Findings
 from smtpcode.summary import ParseSummary
 
@@ -107,7 +109,6 @@ class ParallelParse:
         # --format postfix no other family reads, so there is nothing to check.
         self.strict = fmt == "auto"
         self._buffer = bytearray()
-        self._out = bytearray()
 
     def __iter__(self) -> Iterator[Finding]:
         import multiprocessing
@@ -127,7 +128,7 @@ class ParallelParse:
             return
         self.written += n
         _merge(self.summary, counts)
-        _write_all(self.out_fd, out)
+        write_rows(self.out_fd, out)
         if eof:
             return
         ctx = multiprocessing.get_context("fork")
@@ -224,7 +225,7 @@ class ParallelParse:
                 cond.notify_all()
                 return None
         try:
-            _write_all(self.out_fd, out)
+            write_rows(self.out_fd, out)
         except BrokenPipeError:
             # The reader went away (| head) after some of the rows: they count as shown.
             with cond:
@@ -268,7 +269,7 @@ class ParallelParse:
         first_line: int,
         findings: Findings,
         row: Callable[[Finding], bytes] | None,
-    ) -> tuple[bool, memoryview, int, ParseSummary | None]:
+    ) -> tuple[bool, list[bytes], int, ParseSummary | None]:
         """One chunk's rows (or counts) and whether they are what sequential reading
         gives: the first chunk must leave things so that the next can start afresh, a
         later one must be all the line-local family's lines."""
@@ -278,25 +279,25 @@ class ParallelParse:
         else:
             scanner = Scanner(self.input, "postfix")
             replies = scanner.scan_log(chunk, first_line)
-        # The rows wait for their turn in one buffer kept for every chunk: memory
-        # freed and taken again each chunk would be fresh pages (faults) each time.
-        out = self._out
-        size = 0
+        # The rows wait for their turn in a list; they are written with writev, without
+        # joining them first (a chunk's rows are several MB of JSON).
+        out: list[bytes] = []
         counts = ParseSummary() if row is None else None
         n = 0
-        for finding in findings(replies):
-            n += 1
-            if row is not None:
-                data = row(finding)
-                end = size + len(data)
-                if end > len(out):
-                    out.extend(bytes(max(end, 2 * len(out)) - len(out)))
-                out[size:end] = data
-                size = end
-            else:
+        if isinstance(row, FindingEncoder):
+            out += findings.rows(replies, row)
+            n = len(out)
+        elif row is not None:
+            add = out.append
+            for finding in findings(replies):
+                add(row(finding))
+            n = len(out)
+        else:
+            for finding in findings(replies):
+                n += 1
                 counts.add(finding)  # type: ignore[union-attr]
         ok = scanner.resumable if k == 0 else not (self.strict and scanner.strays)
-        return ok, memoryview(out)[:size], n, counts
+        return ok, out, n, counts
 
     def _stop_at(self, k: int) -> None:
         with self._cond:
@@ -402,12 +403,6 @@ def _lines_back(f: BinaryIO, end: int, count: int, floor: int) -> int:
             return start
         at = nl
     return start + at + 1
-
-
-def _write_all(fd: int, data: memoryview) -> None:
-    with data:
-        while data:
-            data = data[os.write(fd, data) :]
 
 
 def _merge(total: ParseSummary, part: ParseSummary | None) -> None:

@@ -20,6 +20,7 @@ from smtpcode.records import FINDING_REST, finding_with
 
 if TYPE_CHECKING:
     from smtpcode.records import Finding, Reply
+    from smtpcode.render.parse_rows import FindingEncoder, RowTemplate
 
 
 # Distinct reply shapes remembered; beyond this the memory starts afresh.
@@ -73,22 +74,16 @@ class Findings:
 
     def __init__(self) -> None:
         self._seen: dict[tuple[object, ...], tuple[object, ...]] = {}
+        # For rows(): the JSON template of each shape's finding (None: encoded whole).
+        self._templates: dict[tuple[object, ...], RowTemplate | None] = {}
 
     def finding(self, reply: Reply) -> Finding:
-        text = reply.text
-        if text is not None and len(text) > MAX_TEXT:
+        key = _key(reply)
+        if key is None:
             # No reply is this long (RFC 5321: 512 octets a line); a line made to look
             # like one is cut before diagnosis reads it.
-            reply = dataclasses.replace(reply, text=text[:MAX_TEXT] + "…")
-            return diagnose(reply)
-        if text:
-            # shape(text), without its call: this runs for every reply of a log.
-            shaped = text.encode("utf-8", "surrogatepass").translate(_TO_ZERO)
-            if b"@" in shaped:
-                shaped = _mask_addresses(shaped)
-        else:
-            shaped = None
-        key = (reply.basic, reply.enhanced, shaped, reply.host, reply.mta, reply.command)
+            text = reply.text or ""
+            return diagnose(dataclasses.replace(reply, text=text[:MAX_TEXT] + "…"))
         known = self._seen.get(key)
         if known is not None:
             # The same diagnosis, for this reply.
@@ -96,9 +91,42 @@ class Findings:
         found = diagnose(reply)
         if len(self._seen) >= CACHE_SIZE:
             self._seen.clear()
+            self._templates.clear()
         self._seen[key] = tuple(getattr(found, name) for name in FINDING_REST)
         return found
 
     def __call__(self, replies: Iterable[Reply]) -> Iterator[Finding]:
         # map(), not a generator: one Python frame less per reply.
         return map(self.finding, replies)
+
+    def rows(self, replies: Iterable[Reply], encoder: FindingEncoder) -> Iterator[bytes]:
+        """encoder.line(finding) for the finding of each reply. A reply of a shape seen
+        before gets its row from that shape's JSON template without a Finding being made:
+        the same bytes (tests/test_parse_stream.py), a tenth of the work."""
+        templates = self._templates
+        fill = encoder.fill
+        for reply in replies:
+            key = _key(reply)
+            template = templates.get(key) if key is not None else None
+            if template is not None:
+                yield fill(template, reply)
+                continue
+            finding = self.finding(reply)
+            if key is not None and key in self._seen:
+                templates[key] = encoder.template(finding)
+            yield encoder.line(finding)
+
+
+def _key(reply: Reply) -> tuple[object, ...] | None:
+    """What makes two replies' diagnoses the same: their codes, shape, host, MTA and
+    command; None for a text too long to be a reply (diagnosed afresh, cut)."""
+    text = reply.text
+    if not text:
+        return (reply.basic, reply.enhanced, None, reply.host, reply.mta, reply.command)
+    if len(text) > MAX_TEXT:
+        return None
+    # shape(text), without its call: this runs for every reply of a log.
+    shaped = text.encode("utf-8", "surrogatepass").translate(_TO_ZERO)
+    if b"@" in shaped:
+        shaped = _mask_addresses(shaped)
+    return (reply.basic, reply.enhanced, shaped, reply.host, reply.mta, reply.command)

@@ -4,6 +4,8 @@
   corpus the findings equal diagnosing each reply afresh.
 - render.parse_rows.FindingEncoder splices cached JSON: its lines equal
   json.dumps(finding.to_dict()).
+- Findings.rows() fills a shape's JSON template without making the finding: its rows
+  equal the encoder's line for each finding.
 """
 
 from __future__ import annotations
@@ -61,6 +63,23 @@ def test_encoder_equals_dumps_of_to_dict(all_replies: list[Reply]) -> None:
     encoder = FindingEncoder()
     for finding in Findings()(all_replies):
         assert encoder.encode(finding) == dumps(finding.to_dict())
+
+
+def test_rows_equal_the_encoded_findings(all_replies: list[Reply]) -> None:
+    slow = [FindingEncoder().line(f) for f in Findings()(all_replies)]
+    # Twice over, so that the second pass takes every row from a template.
+    findings = Findings()
+    encoder = FindingEncoder()
+    assert list(findings.rows(all_replies, encoder)) == slow
+    assert list(findings.rows(all_replies, encoder)) == slow
+
+
+def test_rows_of_replies_too_long_to_cache(all_replies: list[Reply]) -> None:
+    long = Reply("550", "5.1.1", "550 5.1.1 " + "no such user " * 400, "x", 7, "a@b.example")
+    replies = [long, all_replies[0], long]
+    slow = [FindingEncoder().line(f) for f in Findings()(replies)]
+    assert list(Findings().rows(replies, FindingEncoder())) == slow
+    assert "…".encode() in slow[0]  # cut before diagnosis
 
 
 def test_shape_masks_only_per_message_tokens() -> None:

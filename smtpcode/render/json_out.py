@@ -6,6 +6,8 @@ import json
 import sys
 from typing import TYPE_CHECKING, BinaryIO, TextIO
 
+from smtpcode.render.write import write_rows
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
@@ -32,6 +34,7 @@ class JsonRenderer:
         self._binary: BinaryIO | None = None
         self._rows: list[bytes] = []
         self._held = 0
+        self._fd: int | None = None  # the binary stream's file, for write_rows()
 
     def explain(self, finding: Finding) -> None:
         self.out.write(dumps(finding.to_dict()) + "\n")
@@ -52,6 +55,10 @@ class JsonRenderer:
             # (after what the text layer holds), not through the text layer's encoder.
             self.out.flush()
             self._binary = getattr(self.out, "buffer", None)
+            try:
+                self._fd = self._binary.fileno() if self._binary is not None else None
+            except (AttributeError, OSError, ValueError):
+                self._fd = None
         if self._binary is not None:
             row = self._encoder.line(finding)
             self._rows.append(row)
@@ -69,7 +76,11 @@ class JsonRenderer:
 
     def _write_rows(self) -> None:
         rows, self._rows, self._held = self._rows, [], 0
-        self._binary.write(b"".join(rows))  # type: ignore[union-attr]
+        if self._fd is None:
+            self._binary.write(b"".join(rows))  # type: ignore[union-attr]
+        else:
+            self._binary.flush()  # type: ignore[union-attr]
+            write_rows(self._fd, rows)
 
     def flush(self) -> None:
         self.out.flush()
@@ -85,4 +96,4 @@ class JsonRenderer:
 def _json_rows() -> Callable[[Finding], bytes]:
     from smtpcode.render.parse_rows import FindingEncoder
 
-    return FindingEncoder().line
+    return FindingEncoder()  # called per finding, or handed to Findings.rows()

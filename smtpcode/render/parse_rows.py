@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from smtpcode.text import one_line
 
 if TYPE_CHECKING:
-    from smtpcode.records import Finding
+    from smtpcode.records import Finding, Reply
 
 # Distinct diagnoses whose JSON pieces are kept.
 TEMPLATE_CACHE = 4096
@@ -55,7 +55,7 @@ def _finding_key(finding: Finding) -> tuple[object, ...]:
     )
 
 
-class _Template:
+class RowTemplate:
     """One diagnosis's JSON cut around its per-reply values."""
 
     __slots__ = ("basic_entry", "enhanced_entry", "names", "pieces")
@@ -82,7 +82,7 @@ class FindingEncoder:
     """
 
     def __init__(self) -> None:
-        self._templates: dict[tuple[object, ...], _Template] = {}
+        self._templates: dict[tuple[object, ...], RowTemplate] = {}
         # The input's JSON, kept while the input stays the same.
         self._input: object = _UNSET
         self._input_json = b""
@@ -96,6 +96,20 @@ class FindingEncoder:
 
     def line(self, finding: Finding) -> bytes:
         """The JSON line as UTF-8, with its line end."""
+        template = self._template_for(finding)
+        if template.names is None:
+            return (dumps(finding.to_dict()) + "\n").encode("utf-8", "replace")
+        return self.fill(template, finding.reply)
+
+    __call__ = line
+
+    def template(self, finding: Finding) -> RowTemplate | None:
+        """The finding's JSON cut around its reply's values, for fill(); None when the
+        finding must be encoded whole."""
+        template = self._template_for(finding)
+        return template if template.names is not None else None
+
+    def _template_for(self, finding: Finding) -> RowTemplate:
         key = _finding_key(finding)
         template = self._templates.get(key)
         if (
@@ -105,8 +119,11 @@ class FindingEncoder:
         ):
             if len(self._templates) >= TEMPLATE_CACHE:
                 self._templates.clear()
-            template = self._templates[key] = _Template(finding)
-        r = finding.reply
+            template = self._templates[key] = RowTemplate(finding)
+        return template
+
+    def fill(self, template: RowTemplate, r: Reply) -> bytes:
+        """The JSON line of a finding with this template, for reply r."""
         line = r.line
         if template.names is _USUAL and (line is None or line.__class__ is int):
             # The usual order: input, line, text and recipient (a bool is an int that
@@ -135,12 +152,9 @@ class FindingEncoder:
                 )
             except TypeError:
                 pass
-        names = template.names
-        if names is None:
-            return (dumps(finding.to_dict()) + "\n").encode("utf-8", "replace")
         pieces = template.pieces
         out = [pieces[0]]
-        for name, piece in zip(names, pieces[1:], strict=True):
+        for name, piece in zip(template.names or (), pieces[1:], strict=True):
             out.append(_value(getattr(r, name)))
             out.append(piece)
         return b"".join(out)

@@ -1,0 +1,27 @@
+"""Rows to a file descriptor without joining them first.
+
+`parse --json` writes several times its input in JSON (each row carries the catalogue's
+meanings); gluing the rows into one buffer before writing would copy all of it once more.
+os.writev hands the kernel the rows as they are.
+"""
+
+from __future__ import annotations
+
+import os
+
+# At most this many buffers per writev (POSIX guarantees 16; Linux takes 1024).
+_IOV_MAX = os.sysconf("SC_IOV_MAX") if hasattr(os, "sysconf") else 16
+IOV_MAX = _IOV_MAX if _IOV_MAX > 0 else 16
+
+
+def write_rows(fd: int, rows: list[bytes]) -> None:
+    """Writes all the rows, in order; a write cut short is finished by plain writes."""
+    writev = getattr(os, "writev", None)
+    for start in range(0, len(rows), IOV_MAX):
+        batch = rows[start : start + IOV_MAX]
+        done = writev(fd, batch) if writev is not None else 0
+        total = sum(map(len, batch))
+        if done < total:
+            rest = memoryview(b"".join(batch))[done:]
+            while rest:
+                rest = rest[os.write(fd, rest) :]
