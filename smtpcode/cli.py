@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -77,6 +78,24 @@ def _renderer(as_json: bool, color: Color):  # type: ignore[no-untyped-def]
     return make_renderer(choose_mode(as_json, color.value), color.value)
 
 
+def _ends_quietly(command: Callable[..., None]) -> Callable[..., None]:
+    """A command whose reader may go away (| head): the output stops there, exit 0, no
+    complaint (Click would exit 1, Python would complain about the flush at exit)."""
+
+    @functools.wraps(command)
+    def run(*args: object, **kwargs: object) -> None:
+        try:
+            try:
+                command(*args, **kwargs)
+            finally:
+                sys.stdout.flush()
+        except BrokenPipeError:
+            _quiet_stdout()
+            raise typer.Exit(EXIT_OK) from None
+
+    return run
+
+
 def _version(value: bool) -> None:
     if value:
         sys.stdout.write(f"smtpcode {__version__}\n")
@@ -97,9 +116,11 @@ def _version(value: bool) -> None:
         "  FORCE_COLOR         Rich tables and colour even when piped\n"
         "  SMTPCODE_CATALOGUE  read another codes.yaml\n"
         "  SMTPCODE_RULES      read another rules.yaml\n"
+        "  SMTPCODE_CACHE_DIR  where JSON copies of the two go (empty: none)\n"
         "\b\nExit status:\n"
         "  0 success, 1 nothing found (unknown code, no match), 2 usage error or\n"
-        "  malformed argument, 3 unreadable input or broken catalogue"
+        "  malformed argument, 3 unreadable input, unwritable output or broken\n"
+        "  catalogue"
     )
 )
 def main_options(
@@ -123,6 +144,7 @@ def main_options(
         "  smtpcode explain --json 554"
     )
 )
+@_ends_quietly
 def explain(
     queries: Annotated[
         list[str],
@@ -188,6 +210,7 @@ def report_undefined(codes: tuple[str, ...]) -> None:
         "  smtpcode compare --json 421 4.7.0"
     )
 )
+@_ends_quietly
 def compare(
     queries: Annotated[
         list[str],
@@ -253,6 +276,7 @@ class Status(StrEnum):
         "  smtpcode list --json 5.1.*"
     ),
 )
+@_ends_quietly
 def list_codes(
     mask: Annotated[
         str | None,
@@ -304,6 +328,7 @@ def list_codes(
         "  smtpcode search --json dmarc"
     )
 )
+@_ends_quietly
 def search(
     words: Annotated[
         list[str],
@@ -370,6 +395,7 @@ class InputFormat(StrEnum):
         "  (the others are still read)"
     )
 )
+@_ends_quietly
 def parse(
     files: Annotated[
         list[str] | None,
@@ -411,6 +437,7 @@ def parse(
     recipient and command where the input shows them.
     """
     from smtpcode.api import parse as parse_source
+    from smtpcode.render.write import OutputError
     from smtpcode.summary import ParseSummary
 
     renderer = _renderer(as_json, color)
@@ -431,12 +458,17 @@ def parse(
                 for finding in findings:
                     if summary:
                         add(finding)
-                    else:
-                        tally.findings += 1
+                        continue
+                    tally.findings += 1
+                    try:
                         row(finding)
                         if live:  # a pipe may pause (tail -f): show each row now
                             renderer.flush()
-            except BrokenPipeError:
+                    except BrokenPipeError:
+                        raise
+                    except OSError as exc:  # writing, not reading, failed
+                        raise OutputError(exc.errno, exc.strerror) from exc
+            except (BrokenPipeError, OutputError):
                 raise
             except OSError as exc:
                 error(f"cannot read {name}: {exc.strerror or exc}")
@@ -548,8 +580,12 @@ def main() -> None:
     except BrokenPipeError:
         # The reader went away (| head): stop quietly, and keep Python from complaining
         # about the flush at exit.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        _quiet_stdout()
         sys.exit(EXIT_OK)
     except KeyboardInterrupt:
         sys.exit(130)
+    except OSError as exc:
+        # Not the inputs (parse reports those and goes on): the output (a full disk).
+        error(f"cannot write the output: {exc.strerror or exc}")
+        _quiet_stdout()
+        sys.exit(EXIT_INPUT)

@@ -28,7 +28,7 @@ from smtpcode.extract.reader import SAMPLE, uses_bare_cr
 from smtpcode.extract.registry import starts_document
 from smtpcode.extract.session import DEDUPE_WINDOW
 from smtpcode.render.parse_rows import FindingEncoder
-from smtpcode.render.write import write_rows
+from smtpcode.render.write import OutputError, write_rows
 from smtpcode.stream import Findings
 from smtpcode.summary import ParseSummary
 
@@ -164,7 +164,7 @@ class ParallelParse:
         """A worker: takes chunks in turn, parses them and writes their rows in order."""
         found = 0
         summary = ParseSummary()
-        error = None
+        error: str | tuple[str, int | None, str | None] | None = None
         try:
             with open(self.path, "rb") as f:
                 while True:
@@ -174,6 +174,8 @@ class ParallelParse:
                     found += done
         except KeyboardInterrupt:
             error = "interrupted"
+        except OutputError as exc:
+            error = ("output", exc.errno, exc.strerror)
         except BaseException as exc:  # reported; the parent reads the rest itself
             error = f"{type(exc).__name__}: {exc}"
         with contextlib.suppress(OSError, ValueError):  # the parent is gone
@@ -231,6 +233,9 @@ class ParallelParse:
             with cond:
                 state[2] = _BROKEN
                 cond.notify_all()
+        except OutputError:
+            self._stop_at(k)
+            raise
         else:
             with cond:
                 state[1] = k + 1
@@ -324,6 +329,8 @@ class ParallelParse:
                     raise RuntimeError(f"a worker process died (exit {worker.exitcode})") from None
                 if error == "interrupted":
                     raise KeyboardInterrupt
+                if isinstance(error, tuple):
+                    raise OutputError(*error[1:])
                 if error is not None:
                     raise RuntimeError(f"a worker process failed: {error}")
                 self.written += found

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import re
 import shlex
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import typer.core
@@ -13,6 +16,8 @@ from typer.testing import CliRunner
 
 from smtpcode.__about__ import __version__
 from smtpcode.cli import app, complete_code
+
+DATA_DIR = Path(__file__).parent / "data"
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -175,3 +180,43 @@ def test_suggest(typed: str, nearest: list[str]) -> None:
     from smtpcode.catalogue import get_catalogue
 
     assert get_catalogue().suggest(typed) == nearest
+
+
+# -- where the output goes ------------------------------------------------------------------
+
+COMMANDS_WITH_OUTPUT = [
+    ("list",),
+    ("explain", "550", "5.7.26"),
+    ("compare", "450", "550"),
+    ("search", "mailbox"),
+    ("parse", "--json", str(DATA_DIR / "parse" / "exchange-ndr.txt")),
+]
+
+
+def _smtpcode(*args: str, stdout: int | None) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "smtpcode", *args], stdout=stdout, stderr=subprocess.PIPE
+    )
+
+
+@pytest.mark.parametrize("args", COMMANDS_WITH_OUTPUT, ids=lambda a: a[0])
+def test_reader_going_away_ends_quietly(args: tuple[str, ...]) -> None:
+    # The reading end is closed before the command writes: its first write fails (EPIPE).
+    proc = _smtpcode(*args, stdout=subprocess.PIPE)
+    assert proc.stdout is not None
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0
+    assert err == b""
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("args", COMMANDS_WITH_OUTPUT, ids=lambda a: a[0])
+def test_unwritable_output_is_one_line_and_exit_3(args: tuple[str, ...]) -> None:
+    with open("/dev/full", "wb") as full:
+        proc = _smtpcode(*args, stdout=full.fileno())
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 3
+    assert err.decode().splitlines() == [
+        "smtpcode: cannot write the output: No space left on device"
+    ]

@@ -14,14 +14,25 @@ _IOV_MAX = os.sysconf("SC_IOV_MAX") if hasattr(os, "sysconf") else 16
 IOV_MAX = _IOV_MAX if _IOV_MAX > 0 else 16
 
 
+class OutputError(OSError):
+    """Writing the output failed (a full disk, a closed file): not an input's fault, and
+    not the reader going away (BrokenPipeError), which ends a run quietly."""
+
+
 def write_rows(fd: int, rows: list[bytes]) -> None:
-    """Writes all the rows, in order; a write cut short is finished by plain writes."""
+    """Writes all the rows, in order; a write cut short is finished by plain writes.
+    Raises BrokenPipeError when the reader went away, OutputError for other failures."""
     writev = getattr(os, "writev", None)
-    for start in range(0, len(rows), IOV_MAX):
-        batch = rows[start : start + IOV_MAX]
-        done = writev(fd, batch) if writev is not None else 0
-        total = sum(map(len, batch))
-        if done < total:
-            rest = memoryview(b"".join(batch))[done:]
-            while rest:
-                rest = rest[os.write(fd, rest) :]
+    try:
+        for start in range(0, len(rows), IOV_MAX):
+            batch = rows[start : start + IOV_MAX]
+            done = writev(fd, batch) if writev is not None else 0
+            total = sum(map(len, batch))
+            if done < total:
+                rest = memoryview(b"".join(batch))[done:]
+                while rest:
+                    rest = rest[os.write(fd, rest) :]
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise OutputError(exc.errno, exc.strerror) from exc
