@@ -61,7 +61,8 @@ except SystemExit:
 print(time.process_time() - t, file=sys.stderr)
 """
 # Each finding made from the codes alone: what `parse` costs without diagnosis (the same
-# class and meanings; no rules loaded, no text read).
+# class and meanings; no rules loaded, no text read), its JSON rows templated per pair
+# of codes as the real run templates them per reply shape.
 _CODES_ONLY = """
 from functools import lru_cache
 from smtpcode import stream
@@ -85,7 +86,23 @@ def codes_only(self, reply):
     b, e, klass = meanings(reply.basic, reply.enhanced)
     return finding_with(reply, (klass, "unknown", None, None, b, e, None, (), (), None, None, ()))
 
+# Rows as FindingStream.rows() makes them, from a template per pair of codes.
+def codes_only_rows(self, encoder):
+    templates = {}
+    for reply in self._replies:
+        key = (reply.basic, reply.enhanced, reply.command, reply.mta)
+        template = templates.get(key)
+        if template is None:
+            finding = codes_only(None, reply)
+            template = encoder.template(finding)
+            if template is None:
+                yield encoder.line(finding)
+                continue
+            templates[key] = template
+        yield encoder.fill(template, reply)
+
 stream.Findings.finding = codes_only
+stream.FindingStream.rows = codes_only_rows
 """
 _PARSE_JSON = _START + _RUN_PARSE_JSON
 _PARSE_JSON_CODES_ONLY = _START + _CODES_ONLY + _RUN_PARSE_JSON

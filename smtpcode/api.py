@@ -42,11 +42,11 @@ def parse(
     Raises OSError when a path cannot be opened.
     """
     from smtpcode.extract import Scanner
-    from smtpcode.stream import Findings
+    from smtpcode.stream import FindingStream
 
     if isinstance(source, os.PathLike):
         name = input_name if input_name is not None else os.fspath(source)
-        return _parse_path(os.fspath(source), name, fmt)
+        return FindingStream(_path_replies(os.fspath(source), name, fmt))
     scanner = Scanner(input_name, fmt)
     if isinstance(source, str):
         replies = scanner.scan_stream(io.BytesIO(source.encode("utf-8", "surrogateescape")))
@@ -56,15 +56,15 @@ def parse(
         replies = scanner.scan_stream(source)  # type: ignore[arg-type]
     else:
         replies = scanner.scan_lines(_as_lines(source))  # type: ignore[arg-type]
-    return Findings()(replies)
+    return FindingStream(replies)
 
 
-def _parse_path(path: str, name: str | None, fmt: str) -> Iterator[Finding]:
+def _path_replies(path: str, name: str | None, fmt: str) -> Iterator[Reply]:
+    """The replies in a file, opened when the first is asked for."""
     from smtpcode.extract import Scanner
-    from smtpcode.stream import Findings
 
     with open(path, "rb") as stream:
-        yield from Findings()(Scanner(name, fmt).scan_stream(stream))
+        yield from Scanner(name, fmt).scan_stream(stream)
 
 
 def _as_lines(lines: Iterable[str] | Iterable[bytes]) -> Iterator[bytes]:

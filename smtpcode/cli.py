@@ -454,6 +454,15 @@ def parse(
                     findings = parse_source(source, input_name="<stdin>", fmt=fmt.value)
                 else:
                     findings = _parse_file(name, fmt.value, jobs, renderer, summary, tally)
+                rows = None if summary else renderer.rows_of(findings)
+                if rows is not None:
+                    write = renderer.write_row
+                    for data in rows:
+                        tally.findings += 1
+                        write(data)
+                        if live:  # a pipe may pause (tail -f): show each row now
+                            renderer.flush()
+                    continue
                 add, row = tally.add, renderer.parse_row
                 for finding in findings:
                     if summary:

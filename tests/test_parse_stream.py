@@ -94,3 +94,23 @@ def test_shape_masks_only_per_message_tokens() -> None:
 
 def test_scan_accepts_binary_stream() -> None:
     assert [r.basic for r in scan(io.BytesIO(b"250 ok\n"), "x")] == ["250"]
+
+
+def test_cli_json_rows_equal_each_finding_dumped(tmp_path: Path, run) -> None:
+    spec = importlib.util.spec_from_file_location("bench_parse", BENCH)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    log = tmp_path / "postfix.log"
+    bench.generate(log, 3000)
+    for path in (log, DATA / "parse" / "exchange-ndr.txt"):
+        with path.open("rb") as stream:
+            expected = [dumps(diagnose(r).to_dict()) for r in scan(stream, str(path))]
+        code, out, _ = run("parse", "--json", "--jobs", "1", str(path))
+        assert code == 0
+        assert out.splitlines() == expected
+        # Standard input: the same rows, named <stdin>.
+        code, out, _ = run("parse", "--json", "-", input=path.read_bytes())
+        assert out.splitlines() == [
+            line.replace(dumps(str(path)), '"<stdin>"', 1) for line in expected
+        ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
     from smtpcode.catalogue import Entry
     from smtpcode.compare import Comparison
@@ -25,6 +25,13 @@ class Renderer(Protocol):
 
     def parse_row(self, finding: Finding) -> None:
         """`parse`: one row per finding, written as soon as it is found."""
+
+    def rows_of(self, findings: Iterator[Finding]) -> Iterator[bytes] | None:
+        """The bytes parse_row() would write for each finding, for write_row(), made
+        the cheapest way the renderer knows; None: use parse_row()."""
+
+    def write_row(self, row: bytes) -> None:
+        """Writes one row of rows_of()."""
 
     def row_maker(self) -> Callable[[], Callable[[Finding], bytes]] | None:
         """How another process makes the bytes parse_row() would write for a finding, to

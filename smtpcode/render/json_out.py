@@ -6,10 +6,10 @@ import json
 import sys
 from typing import TYPE_CHECKING, BinaryIO, TextIO
 
-from smtpcode.render.write import write_rows
+from smtpcode.render.write import output_errors, write_rows
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
     from smtpcode.catalogue import Entry
     from smtpcode.compare import Comparison
@@ -47,6 +47,30 @@ class JsonRenderer:
             self.out.write(dumps(entry.to_dict()) + "\n")
 
     def parse_row(self, finding: Finding) -> None:
+        encoder = self._start_rows()
+        if self._binary is not None:
+            self.write_row(encoder.line(finding))
+        else:
+            self.out.write(encoder.encode(finding) + "\n")
+
+    def rows_of(self, findings: Iterator[Finding]) -> Iterator[bytes] | None:
+        """The rows of a parse's findings, made without the findings where it can
+        (stream.FindingStream.rows); None when they must go through parse_row()."""
+        from smtpcode.stream import FindingStream
+
+        encoder = self._start_rows()
+        if self._binary is None or not isinstance(findings, FindingStream):
+            return None
+        return findings.rows(encoder)
+
+    def write_row(self, row: bytes) -> None:
+        """Writes a row of rows_of(), held back with others for one big write."""
+        self._rows.append(row)
+        self._held += len(row)
+        if self._held >= ROWS_BUFFER:
+            self._write_rows()
+
+    def _start_rows(self) -> FindingEncoder:
         if self._encoder is None:
             from smtpcode.render.parse_rows import FindingEncoder
 
@@ -59,14 +83,7 @@ class JsonRenderer:
                 self._fd = self._binary.fileno() if self._binary is not None else None
             except (AttributeError, OSError, ValueError):
                 self._fd = None
-        if self._binary is not None:
-            row = self._encoder.line(finding)
-            self._rows.append(row)
-            self._held += len(row)
-            if self._held >= ROWS_BUFFER:
-                self._write_rows()
-        else:
-            self.out.write(self._encoder.encode(finding) + "\n")
+        return self._encoder
 
     def row_maker(self) -> Callable[[], Callable[[Finding], bytes]] | None:
         return _json_rows if self.out is sys.stdout else None
@@ -76,18 +93,20 @@ class JsonRenderer:
 
     def _write_rows(self) -> None:
         rows, self._rows, self._held = self._rows, [], 0
-        if self._fd is None:
-            self._binary.write(b"".join(rows))  # type: ignore[union-attr]
-        else:
-            self._binary.flush()  # type: ignore[union-attr]
-            write_rows(self._fd, rows)
+        with output_errors():
+            if self._fd is None:
+                self._binary.write(b"".join(rows))  # type: ignore[union-attr]
+            else:
+                self._binary.flush()  # type: ignore[union-attr]
+                write_rows(self._fd, rows)
 
     def flush(self) -> None:
-        self.out.flush()
-        if self._binary is not None:
-            if self._rows:
-                self._write_rows()
-            self._binary.flush()
+        with output_errors():
+            self.out.flush()
+            if self._binary is not None:
+                if self._rows:
+                    self._write_rows()
+                self._binary.flush()
 
     def close(self) -> None:
         self.flush()

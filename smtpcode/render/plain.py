@@ -9,7 +9,7 @@ from smtpcode.render.layout import Row, diagnosis_rows, entries_of, entry_rows, 
 from smtpcode.text import one_line, printable
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
     from smtpcode.catalogue import Entry
     from smtpcode.compare import Comparison
@@ -91,6 +91,12 @@ class PlainRenderer:
         from smtpcode.render.parse_rows import plain_row
 
         self.out.write(plain_row(finding) + "\n")
+
+    def rows_of(self, findings: Iterator[Finding]) -> None:
+        return None  # a row is a few cells: parse_row() costs little
+
+    def write_row(self, row: bytes) -> None:
+        self.out.write(row.decode("utf-8", "replace"))
 
     def row_maker(self) -> Callable[[], Callable[[Finding], bytes]] | None:
         return _plain_rows if self.out is sys.stdout else None

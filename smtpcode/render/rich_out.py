@@ -22,7 +22,7 @@ from smtpcode.render.layout import (
 from smtpcode.text import printable
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
 
     from rich.console import RenderableType
 
@@ -172,6 +172,12 @@ class RichRenderer:
                 table.add_row(text(key, style), Text(str(count)))
             parts += [Text(""), table]
         self.console.print(Group(*parts))
+
+    def rows_of(self, findings: Iterator[Finding]) -> None:
+        return None  # rows are drawn into a table, finding by finding
+
+    def write_row(self, row: bytes) -> None:
+        self.console.file.write(row.decode("utf-8", "replace"))
 
     def row_maker(self) -> None:
         return None  # a table is drawn by this process alone

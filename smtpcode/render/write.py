@@ -7,7 +7,9 @@ os.writev hands the kernel the rows as they are.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 
 # At most this many buffers per writev (POSIX guarantees 16; Linux takes 1024).
 _IOV_MAX = os.sysconf("SC_IOV_MAX") if hasattr(os, "sysconf") else 16
@@ -19,11 +21,22 @@ class OutputError(OSError):
     not the reader going away (BrokenPipeError), which ends a run quietly."""
 
 
+@contextlib.contextmanager
+def output_errors() -> Iterator[None]:
+    """Failures to write raised as OutputError (BrokenPipeError stays as it is)."""
+    try:
+        yield
+    except (BrokenPipeError, OutputError):
+        raise
+    except OSError as exc:
+        raise OutputError(exc.errno, exc.strerror) from exc
+
+
 def write_rows(fd: int, rows: list[bytes]) -> None:
     """Writes all the rows, in order; a write cut short is finished by plain writes.
     Raises BrokenPipeError when the reader went away, OutputError for other failures."""
     writev = getattr(os, "writev", None)
-    try:
+    with output_errors():
         for start in range(0, len(rows), IOV_MAX):
             batch = rows[start : start + IOV_MAX]
             done = writev(fd, batch) if writev is not None else 0
@@ -32,7 +45,3 @@ def write_rows(fd: int, rows: list[bytes]) -> None:
                 rest = memoryview(b"".join(batch))[done:]
                 while rest:
                     rest = rest[os.write(fd, rest) :]
-    except BrokenPipeError:
-        raise
-    except OSError as exc:
-        raise OutputError(exc.errno, exc.strerror) from exc
