@@ -189,3 +189,47 @@ def test_bounce_format_forced() -> None:
 def test_empty_input() -> None:
     assert list(scan(io.BytesIO(b""), "t")) == []
     assert list(scan(io.BytesIO(b"\n\n  \n"), "t")) == []
+
+
+# Written for this project after the notice DragonFly's dma writes: each line of the
+# remote server's multi-line reply followed by a blank line, and the command named on
+# the line before it. The reply's words hold "email from", which is no MAIL FROM.
+DMA_NOTICE = b"""From: MAILER-DAEMON <>
+To: alice@df.example.org
+Subject: Mail delivery failed
+Message-Id: <a1@df.example.org>
+Date: Tue, 11 Jun 2024 18:02:02 +0900
+
+This is the DragonFly Mail Agent v0.13 at df.example.org.
+
+There was an error delivering your mail to <bob@mx.example.com>.
+
+mx.example.com [192.0.2.7] did not like our final DATA:
+550-5.7.26 Unauthenticated email from df.example.org is not accepted due to domain's
+
+550-5.7.26 DMARC policy. Please contact the administrator of df.example.org domain
+
+550 5.7.26 if this was a legitimate mail.
+
+Message headers follow.
+
+Subject: hello
+To: <bob@mx.example.com>
+From: <alice@df.example.org>
+"""
+
+
+def test_reply_lines_parted_by_blank_lines_are_one_reply() -> None:
+    for data in (DMA_NOTICE, DMA_NOTICE.replace(b"\n", b"\r\n")):
+        (reply,) = scan(io.BytesIO(data), "dma.eml")
+        assert (reply.recipient, reply.basic, reply.enhanced) == (
+            "bob@mx.example.com",
+            "550",
+            "5.7.26",
+        )
+        assert reply.command == "DATA"
+        assert reply.text == (
+            "550-5.7.26 Unauthenticated email from df.example.org is not accepted due to "
+            "domain's\n550-5.7.26 DMARC policy. Please contact the administrator of "
+            "df.example.org domain\n550 5.7.26 if this was a legitimate mail."
+        )

@@ -79,8 +79,9 @@ _HEADER_LABELS = frozenset(
         "x-failed-recipients",
     ]
 )
+# Whole words: "email from" in a reply's text is no MAIL FROM.
 _TRANSCRIPT_COMMAND = re.compile(
-    r"(?:RCPT TO|RCPT_TO|MAIL FROM|MAIL_FROM|\bDATA\b|end of data|\bEHLO\b|\bHELO\b)", re.I
+    r"\b(?:RCPT TO|RCPT_TO|MAIL FROM|MAIL_FROM|DATA|end of data|EHLO|HELO)\b", re.I
 )
 # The longest reply text kept from a notice, and the longest notice read.
 MAX_TEXT = 2000
@@ -165,9 +166,14 @@ def _reply_in_block(block: list[tuple[int, str]]) -> tuple[Codes, str | None, in
         indent = len(line) - len(line.lstrip())
         parts = [first]
         raw_lines = first[3:4] == "-"
-        for _, more in block[i + 1 :]:
+        rest = block[i + 1 :]
+        for j, (_, more) in enumerate(rest):
             s = more.strip()
             if not s:
+                # Some MTAs (DragonFly's dma) put a blank line after each line of a
+                # multi-line reply: the reply goes on if the next line continues it.
+                if raw_lines and _continues(rest[j + 1 :], code):
+                    continue
                 break
             if raw_lines:
                 if s.startswith(code) and s[3:4] in ("-", " ", ""):
@@ -196,6 +202,15 @@ def _reply_in_block(block: list[tuple[int, str]]) -> tuple[Codes, str | None, in
         enhanced = found.enhanced or enhanced_inside(said)
         return Codes(found.basic, enhanced, said), command, n
     return None
+
+
+def _continues(lines: list[tuple[int, str]], code: str) -> bool:
+    """Whether the first non-blank of these lines is a line of a reply with this code."""
+    for _, line in lines:
+        s = line.strip()
+        if s:
+            return s.startswith(code) and s[3:4] in ("-", " ", "")
+    return False
 
 
 def _command_before(block: list[tuple[int, str]], i: int) -> str | None:
