@@ -132,3 +132,26 @@ def test_head_ends_quietly(tmp_path) -> None:
     assert json.loads(first)["line"] == 6
     assert proc.returncode == 0
     assert err == b""
+
+
+def test_rows_from_a_pipe_come_as_the_replies_do() -> None:
+    # tail -f | smtpcode parse --json: a row is written before the input ends.
+    import select
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "smtpcode", "parse", "--json", "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        proc.stdin.write(b"550 5.1.1 <a@example.com>: Recipient address rejected: User unknown\n")
+        proc.stdin.flush()
+        ready, _, _ = select.select([proc.stdout], [], [], 30)
+        assert ready, "no row before the input ended"
+        row = json.loads(proc.stdout.readline())
+        assert (row["basic"], row["reason"]) == ("550", "user-unknown")
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=30)
