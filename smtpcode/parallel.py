@@ -20,8 +20,9 @@ import contextlib
 import gc
 import io
 import os
+from collections import deque
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, BinaryIO, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple, cast
 
 from smtpcode.extract import Scanner
 from smtpcode.extract.reader import SAMPLE, uses_bare_cr
@@ -42,6 +43,9 @@ if TYPE_CHECKING:
 CHUNK = 1 << 20
 # Smaller files are read by one process: starting workers would cost more than it saves.
 MIN_SIZE = 4 << 20
+# Parsed chunks a worker may hold while their turn to be written has not come: each is
+# some MB of rows.
+HELD = 3
 # Lines at the head of the file that must be Postfix's for workers to be worth starting.
 PROBE_LINES = 20
 
@@ -161,17 +165,32 @@ class ParallelParse:
     # -- the workers ------------------------------------------------------------------
 
     def _work(self, link: Connection) -> None:
-        """A worker: takes chunks in turn, parses them and writes their rows in order."""
+        """A worker: takes chunks in turn, parses them and writes their rows in order.
+
+        A parsed chunk whose turn has not come is held (up to HELD) while the worker goes
+        on with the next one, so that one worker slowed down (a busy machine) does not
+        leave the other waiting."""
         found = 0
         summary = ParseSummary()
         error: str | tuple[str, int | None, str | None] | None = None
+        held: deque[_Parsed] = deque()
         try:
             with open(self.path, "rb") as f:
-                while True:
-                    done = self._chunk(f, self._findings, self._row, summary)
-                    if done is None:
-                        break
-                    found += done
+                more = True
+                while more or held:
+                    while held:
+                        # Wait for the turn only when nothing else can be done.
+                        done = self._write(held[0], summary, wait=not more or len(held) >= HELD)
+                        if done is None:
+                            break
+                        held.popleft()
+                        found += done
+                    if more and len(held) < HELD:
+                        parsed = self._take(f, self._findings, self._row)
+                        if parsed is None:
+                            more = False
+                        else:
+                            held.append(parsed)
         except KeyboardInterrupt:
             error = "interrupted"
         except OutputError as exc:
@@ -182,15 +201,13 @@ class ParallelParse:
             link.send((found, summary, error))
         link.close()
 
-    def _chunk(
+    def _take(
         self,
         f: BinaryIO,
         findings: Findings,
         row: Callable[[Finding], bytes] | None,
-        summary: ParseSummary,
-    ) -> int | None:
-        """Reads, parses and (in its turn) writes the next chunk: the number of its
-        findings, or None when the worker is done."""
+    ) -> _Parsed | None:
+        """Takes and parses the next chunk; None when there is none for the workers."""
         cond, state, lines_before = self._cond, self._state, self._lines_before
         with cond:
             k = state[0]
@@ -217,17 +234,27 @@ class ParallelParse:
         except BaseException:
             self._stop_at(k)
             raise
+        return _Parsed(k, ok, out, n, counts)
+
+    def _write(self, parsed: _Parsed, summary: ParseSummary, wait: bool) -> int | None:
+        """Writes a parsed chunk's rows in its turn: the number of its findings (0 when
+        the workers are not to write it), or None when its turn has not come and
+        `wait` is false."""
+        cond, state = self._cond, self._state
+        k = parsed.k
         with cond:
             while state[1] != k and not self._halted(k):
+                if not wait:
+                    return None
                 cond.wait()
             if self._halted(k):
-                return None
-            if not ok:
+                return 0
+            if not parsed.ok:
                 state[2] = k
                 cond.notify_all()
-                return None
+                return 0
         try:
-            write_rows(self.out_fd, out)
+            write_rows(self.out_fd, parsed.rows)
         except BrokenPipeError:
             # The reader went away (| head) after some of the rows: they count as shown.
             with cond:
@@ -240,8 +267,8 @@ class ParallelParse:
             with cond:
                 state[1] = k + 1
                 cond.notify_all()
-        _merge(summary, counts)
-        return n
+        _merge(summary, parsed.counts)
+        return parsed.found
 
     def _halted(self, k: int) -> bool:
         """Whether chunk k is not the workers' to write (called holding `cond`)."""
@@ -369,6 +396,16 @@ class ParallelParse:
                 r for r in scanner.scan_parts(parts) if r.line is None or r.line >= first_line
             )
             yield from Findings()(replies)
+
+
+class _Parsed(NamedTuple):
+    """A chunk parsed by a worker, waiting for its turn to be written."""
+
+    k: int
+    ok: bool
+    rows: list[bytes]
+    found: int
+    counts: ParseSummary | None
 
 
 class _Slice:
