@@ -45,8 +45,15 @@ MAX_ADDRESSES = 20
 
 def shape(text: str) -> bytes:
     """The text with its per-message tokens made alike."""
-    shaped = text.encode("utf-8", "surrogatepass").translate(_TO_ZERO)
-    return _mask_addresses(shaped) if b"@" in shaped else shaped
+    # (This runs for every reply of a log: the plain encode is twice as fast as one
+    # with an error handler, which only lone surrogates need; and "@" is looked for in
+    # the str, where it costs a fifth of the search in bytes.)
+    try:
+        raw = text.encode()
+    except UnicodeEncodeError:
+        raw = text.encode("utf-8", "surrogatepass")
+    shaped = raw.translate(_TO_ZERO)
+    return _mask_addresses(shaped) if "@" in text else shaped
 
 
 def _mask_addresses(shaped: bytes) -> bytes:
