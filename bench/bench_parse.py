@@ -17,7 +17,11 @@ class and the catalogue's meanings, as `parse` without diagnosis would show, but
 reason, provider, advice or summary, and rules.yaml is never loaded). The figure is the
 extra time as a share of the codes-only run: the median, over several pairs of runs
 made one after the other, of the pair's ratio. These runs are timed in CPU time (the
-process's own), which a shared machine disturbs less than wall-clock time. For scale it
+process's own), which a shared machine disturbs less than wall-clock time. As the
+machine's busy spells still move that figure by several points, the same two ways of
+making rows are also timed in one process, taking turns on the replies of the log's
+first 250,000 lines: the extra time per reply, times the log's replies, plus loading
+the rules, as a share of the codes-only run. For scale it
 also prints the library's parse() against its extractors alone (no findings, no
 rendering at all), where everything that makes a finding counts as overhead.
 
@@ -101,12 +105,50 @@ def codes_only_rows(self, encoder):
                 continue
             templates[key] = template
         yield encoder.fill(template, reply)
-
+"""
+_CODES_ONLY_PATCH = """
 stream.Findings.finding = codes_only
 stream.FindingStream.rows = codes_only_rows
 """
 _PARSE_JSON = _START + _RUN_PARSE_JSON
-_PARSE_JSON_CODES_ONLY = _START + _CODES_ONLY + _RUN_PARSE_JSON
+_PARSE_JSON_CODES_ONLY = _START + _CODES_ONLY + _CODES_ONLY_PATCH + _RUN_PARSE_JSON
+# The same two ways of making rows, in one process, taking turns on the replies of the
+# log's first lines (read once): what diagnosis adds per reply, with the diagnosis caches
+# started afresh each turn, and the rules' loading. Prints: replies, best seconds of the
+# codes-only turns, of the diagnosis turns, and the rules' loading.
+_SAME_PROCESS = (
+    _START
+    + _CODES_ONLY
+    + """
+import io, itertools
+from smtpcode import diagnose
+from smtpcode.extract import Scanner
+from smtpcode.render.parse_rows import FindingEncoder
+with open(sys.argv[1], "rb") as f:
+    head = b"".join(itertools.islice(f, 250_000))
+replies = list(Scanner(sys.argv[1]).scan_stream(io.BytesIO(head)))
+t = time.process_time()
+diagnose.get_rules()
+rules = time.process_time() - t
+
+class Turn:
+    def __init__(self):
+        self._replies = iter(replies)
+
+codes, diagnosed = [], []
+for _ in range(7):
+    t = time.process_time()
+    for _ in codes_only_rows(Turn(), FindingEncoder()):
+        pass
+    codes.append(time.process_time() - t)
+    diagnose.get_diagnoser.cache_clear()
+    t = time.process_time()
+    for _ in stream.Findings().rows(replies, FindingEncoder()):
+        pass
+    diagnosed.append(time.process_time() - t)
+print(len(replies), min(codes), min(diagnosed), rules, file=sys.stderr)
+"""
+)
 _EXTRACT_ONLY = """
 import sys, time
 t = time.process_time()
@@ -375,6 +417,14 @@ def main(argv: list[str] | None = None) -> int:
         f"alone, {diagnosed:.2f} s with diagnosis (medians): {share:+.0%} "
         f"(median of {rounds} pairs)"
     )
+    n, codes_s, diagnosed_s, rules_s = _same_process(log)
+    per_reply = (diagnosed_s - codes_s) / n
+    added = per_reply * int(found) + rules_s
+    print(
+        f"  in one process, taking turns: {per_reply * 1e6:.2f} µs more per reply and "
+        f"{rules_s * 1000:.0f} ms for the rules: {added:.2f} s on this log, "
+        f"{added / codes_only:+.0%} of the codes-only run"
+    )
     extracted, parsed, ratio = _paired(_EXTRACT_ONLY, _LIBRARY_PARSE, log, rounds)
     print(
         f"  for scale, the library: extractors alone {extracted:.2f} s, parse() with its "
@@ -404,6 +454,19 @@ def _paired(first: str, second: str, log: Path, rounds: int) -> tuple[float, flo
         statistics.median(b for _, b in pairs),
         statistics.median(b / a for a, b in pairs),
     )
+
+
+def _same_process(log: Path) -> tuple[int, float, float, float]:
+    with open(os.devnull, "wb") as devnull:
+        done = subprocess.run(
+            [sys.executable, "-c", _SAME_PROCESS, str(log)],
+            stdout=devnull,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=True,
+        )
+    n, codes, diagnosed, rules = done.stderr.split()
+    return int(n), float(codes), float(diagnosed), float(rules)
 
 
 def _in_process(code: str, log: Path) -> float:
