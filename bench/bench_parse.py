@@ -457,19 +457,16 @@ def _paired(first: str, second: str, log: Path, rounds: int) -> tuple[float, flo
 
 
 def _same_process(log: Path) -> tuple[int, float, float, float]:
-    with open(os.devnull, "wb") as devnull:
-        done = subprocess.run(
-            [sys.executable, "-c", _SAME_PROCESS, str(log)],
-            stdout=devnull,
-            stderr=subprocess.PIPE,
-            text=True,
-            check=True,
-        )
-    n, codes, diagnosed, rules = done.stderr.split()
+    n, codes, diagnosed, rules = _stderr_of(_SAME_PROCESS, log).split()
     return int(n), float(codes), float(diagnosed), float(rules)
 
 
 def _in_process(code: str, log: Path) -> float:
+    return float(_stderr_of(code, log).strip().splitlines()[-1])
+
+
+def _stderr_of(code: str, log: Path) -> str:
+    """What a Python script run on the log writes to stderr (its stdout is dropped)."""
     with open(os.devnull, "wb") as devnull:
         done = subprocess.run(
             [sys.executable, "-c", code, str(log)],
@@ -478,7 +475,7 @@ def _in_process(code: str, log: Path) -> float:
             text=True,
             check=True,
         )
-    return float(done.stderr.strip().splitlines()[-1])
+    return done.stderr
 
 
 def _compile_package() -> None:

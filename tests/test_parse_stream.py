@@ -36,13 +36,19 @@ def corpus_replies() -> list[Reply]:
     return out
 
 
-def bench_replies(tmp_path: Path) -> list[Reply]:
+def bench_log(tmp_path: Path, lines: int) -> Path:
+    """A Postfix log as bench/bench_parse.py generates it."""
     spec = importlib.util.spec_from_file_location("bench_parse", BENCH)
     assert spec is not None and spec.loader is not None
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
     log = tmp_path / "postfix.log"
-    bench.generate(log, 5000)
+    bench.generate(log, lines)
+    return log
+
+
+def bench_replies(tmp_path: Path) -> list[Reply]:
+    log = bench_log(tmp_path, 5000)
     with log.open("rb") as stream:
         return list(scan(stream, "postfix.log"))
 
@@ -97,12 +103,7 @@ def test_scan_accepts_binary_stream() -> None:
 
 
 def test_cli_json_rows_equal_each_finding_dumped(tmp_path: Path, run) -> None:
-    spec = importlib.util.spec_from_file_location("bench_parse", BENCH)
-    assert spec is not None and spec.loader is not None
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    log = tmp_path / "postfix.log"
-    bench.generate(log, 3000)
+    log = bench_log(tmp_path, 3000)
     for path in (log, DATA / "parse" / "exchange-ndr.txt"):
         with path.open("rb") as stream:
             expected = [dumps(diagnose(r).to_dict()) for r in scan(stream, str(path))]
