@@ -72,24 +72,18 @@ _CODES_ONLY = """
 from functools import lru_cache
 from smtpcode import stream
 from smtpcode.catalogue import get_catalogue
-from smtpcode.codes import BasicCode, EnhancedCode
+from smtpcode.codes import CLASS_BY_DIGIT
 from smtpcode.records import finding_with
-CLASSES = {"2": "success", "3": "intermediate", "4": "transient", "5": "permanent"}
 
 @lru_cache(maxsize=1024)
 def meanings(basic, enhanced):
-    cat = get_catalogue()
-    b = cat.basic(basic) or cat.structural(BasicCode(basic)) if basic else None
-    e = None
-    if enhanced:
-        k, subject, detail = enhanced.split(".")
-        code = EnhancedCode(k, int(subject), int(detail))
-        e = cat.enhanced(code) or cat.structural(code)
-    return b, e, CLASSES.get((basic or enhanced or "?")[0])
+    b, e, undefined = get_catalogue().meanings(basic, enhanced)
+    return b, e, undefined, CLASS_BY_DIGIT.get((basic or enhanced or "?")[0])
 
 def codes_only(self, reply):
-    b, e, klass = meanings(reply.basic, reply.enhanced)
-    return finding_with(reply, (klass, "unknown", None, None, b, e, None, (), (), None, None, ()))
+    b, e, undefined, klass = meanings(reply.basic, reply.enhanced)
+    rest = (klass, "unknown", None, None, b, e, None, (), undefined, None, None, ())
+    return finding_with(reply, rest)
 
 # Rows as FindingStream.rows() makes them, from a template per pair of codes.
 def codes_only_rows(self, encoder):

@@ -192,6 +192,27 @@ class Catalogue:
                 return self._subjects.get(f"X.{int(parts[1])}.X")
         return None
 
+    def meanings(
+        self, basic: str | None, enhanced: str | None
+    ) -> tuple[Entry | None, Entry | None, tuple[str, ...]]:
+        """The entries of a reply's two codes (a structural reading for a well-formed
+        code the catalogue does not define) and the codes that are not defined."""
+        undefined: list[str] = []
+        basic_entry = enhanced_entry = None
+        if basic is not None:
+            basic_entry = self.basic(basic)
+            if basic_entry is None:
+                undefined.append(basic)
+                basic_entry = self.structural(BasicCode(basic))
+        if enhanced is not None:
+            k, s, d = enhanced.split(".")
+            code = EnhancedCode(k, int(s), int(d))
+            enhanced_entry = self.enhanced(code)
+            if enhanced_entry is None:
+                undefined.append(enhanced)
+                enhanced_entry = self.structural(code)
+        return basic_entry, enhanced_entry, tuple(undefined)
+
     def structural(self, code: BasicCode | EnhancedCode) -> Entry:
         """The reading of a well-formed code that the catalogue does not define."""
         if isinstance(code, BasicCode):

@@ -454,9 +454,9 @@ def parse(
                     findings = parse_source(source, input_name="<stdin>", fmt=fmt.value)
                 else:
                     findings = _parse_file(name, fmt.value, jobs, renderer, summary, tally)
-                rows = None if summary else renderer.rows_of(findings)
-                if rows is not None:
-                    write = renderer.write_row
+                fast = None if summary else renderer.rows_of(findings)
+                if fast is not None:
+                    rows, write = fast
                     for data in rows:
                         tally.findings += 1
                         write(data)

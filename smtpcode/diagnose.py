@@ -19,7 +19,7 @@ from functools import cache, cached_property, lru_cache
 from typing import Any
 
 from smtpcode.catalogue import Catalogue, CatalogueError, Entry, data_path, get_catalogue, load_yaml
-from smtpcode.codes import CLASS_BY_DIGIT, BasicCode, EnhancedCode
+from smtpcode.codes import CLASS_BY_DIGIT
 from smtpcode.records import Finding, Reply
 
 ENV_RULES = "SMTPCODE_RULES"
@@ -535,22 +535,7 @@ class Diagnoser:
     def _entries(
         self, basic: str | None, enhanced: str | None
     ) -> tuple[Entry | None, Entry | None, tuple[str, ...]]:
-        cat = self.catalogue
-        undefined: list[str] = []
-        basic_entry = enhanced_entry = None
-        if basic is not None:
-            basic_entry = cat.basic(basic)
-            if basic_entry is None:
-                undefined.append(basic)
-                basic_entry = cat.structural(BasicCode(basic))
-        if enhanced is not None:
-            k, s, d = enhanced.split(".")
-            code = EnhancedCode(k, int(s), int(d))
-            enhanced_entry = cat.enhanced(code)
-            if enhanced_entry is None:
-                undefined.append(enhanced)
-                enhanced_entry = cat.structural(code)
-        return basic_entry, enhanced_entry, tuple(undefined)
+        return self.catalogue.meanings(basic, enhanced)
 
     def text_evidence(self, text: str | None, klass: str | None) -> TextEvidence | None:
         return None if not text else self._text_evidence(text, klass)

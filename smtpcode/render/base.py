@@ -26,12 +26,11 @@ class Renderer(Protocol):
     def parse_row(self, finding: Finding) -> None:
         """`parse`: one row per finding, written as soon as it is found."""
 
-    def rows_of(self, findings: Iterator[Finding]) -> Iterator[bytes] | None:
-        """The bytes parse_row() would write for each finding, for write_row(), made
-        the cheapest way the renderer knows; None: use parse_row()."""
-
-    def write_row(self, row: bytes) -> None:
-        """Writes one row of rows_of()."""
+    def rows_of(
+        self, findings: Iterator[Finding]
+    ) -> tuple[Iterator[bytes], Callable[[bytes], None]] | None:
+        """The bytes parse_row() would write for each finding, made the cheapest way the
+        renderer knows, and what writes them; None: use parse_row()."""
 
     def row_maker(self) -> Callable[[], Callable[[Finding], bytes]] | None:
         """How another process makes the bytes parse_row() would write for a finding, to

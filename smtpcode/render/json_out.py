@@ -53,18 +53,21 @@ class JsonRenderer:
         else:
             self.out.write(encoder.encode(finding) + "\n")
 
-    def rows_of(self, findings: Iterator[Finding]) -> Iterator[bytes] | None:
+    def rows_of(
+        self, findings: Iterator[Finding]
+    ) -> tuple[Iterator[bytes], Callable[[bytes], None]] | None:
         """The rows of a parse's findings, made without the findings where it can
-        (stream.FindingStream.rows); None when they must go through parse_row()."""
+        (stream.FindingStream.rows), and write_row; None when they must go through
+        parse_row()."""
         from smtpcode.stream import FindingStream
 
         encoder = self._start_rows()
         if self._binary is None or not isinstance(findings, FindingStream):
             return None
-        return findings.rows(encoder)
+        return findings.rows(encoder), self.write_row
 
     def write_row(self, row: bytes) -> None:
-        """Writes a row of rows_of(), held back with others for one big write."""
+        """Writes a row, held back with others for one big write."""
         self._rows.append(row)
         self._held += len(row)
         if self._held >= ROWS_BUFFER:

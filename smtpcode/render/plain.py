@@ -95,9 +95,6 @@ class PlainRenderer:
     def rows_of(self, findings: Iterator[Finding]) -> None:
         return None  # a row is a few cells: parse_row() costs little
 
-    def write_row(self, row: bytes) -> None:
-        self.out.write(row.decode("utf-8", "replace"))
-
     def row_maker(self) -> Callable[[], Callable[[Finding], bytes]] | None:
         return _plain_rows if self.out is sys.stdout else None
 

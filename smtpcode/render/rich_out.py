@@ -176,9 +176,6 @@ class RichRenderer:
     def rows_of(self, findings: Iterator[Finding]) -> None:
         return None  # rows are drawn into a table, finding by finding
 
-    def write_row(self, row: bytes) -> None:
-        self.console.file.write(row.decode("utf-8", "replace"))
-
     def row_maker(self) -> None:
         return None  # a table is drawn by this process alone
 
