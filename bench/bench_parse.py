@@ -89,7 +89,7 @@ def codes_only(self, reply):
 def codes_only_rows(self, encoder):
     templates = {}
     for reply in self._replies:
-        key = (reply.basic, reply.enhanced, reply.command, reply.mta)
+        key = (reply.basic, reply.enhanced, reply.command, reply.reporter)
         template = templates.get(key)
         if template is None:
             finding = codes_only(None, reply)
@@ -101,7 +101,7 @@ def codes_only_rows(self, encoder):
         yield encoder.fill(template, reply)
 """
 _CODES_ONLY_PATCH = """
-stream.Findings.finding = codes_only
+stream.DiagnosisCache.finding = codes_only
 stream.FindingStream.rows = codes_only_rows
 """
 _PARSE_JSON = _START + _RUN_PARSE_JSON
@@ -137,7 +137,7 @@ for _ in range(7):
     codes.append(time.process_time() - t)
     diagnose.get_diagnoser.cache_clear()
     t = time.process_time()
-    for _ in stream.Findings().rows(replies, FindingEncoder()):
+    for _ in stream.DiagnosisCache().rows(replies, FindingEncoder()):
         pass
     diagnosed.append(time.process_time() - t)
 print(len(replies), min(codes), min(diagnosed), rules, file=sys.stderr)

@@ -35,14 +35,14 @@ def parse(
     """Find and explain every SMTP reply in a log, transcript, bounce or JSON event.
 
     `source` is a path (os.PathLike, e.g. pathlib.Path), the text itself (str or bytes),
-    a binary stream, or an iterable of lines. Findings come as they are found, in input
+    a binary stream, or an iterable of lines. DiagnosisCache come as they are found, in input
     order; memory stays flat however long the input. `fmt` forces an input family (see
     smtpcode.extract.FORMATS); `input_name` is what findings give as their `input`.
 
     Raises OSError when a path cannot be opened.
     """
+    from smtpcode.diagnosis_cache import FindingStream
     from smtpcode.extract import Scanner
-    from smtpcode.stream import FindingStream
 
     if isinstance(source, os.PathLike):
         name = input_name if input_name is not None else os.fspath(source)

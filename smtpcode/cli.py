@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from smtpcode.parallel import ParallelParse
     from smtpcode.records import Finding
     from smtpcode.render.base import Renderer
-    from smtpcode.summary import ParseSummary
+    from smtpcode.tally import Tally
 
 EXIT_OK = 0
 EXIT_NOTHING = 1
@@ -438,10 +438,10 @@ def parse(
     """
     from smtpcode.api import parse as parse_source
     from smtpcode.render.write import OutputError
-    from smtpcode.summary import ParseSummary
+    from smtpcode.tally import Tally
 
     renderer = _renderer(as_json, color)
-    tally = ParseSummary()
+    tally = Tally()
     status = EXIT_OK
     try:
         for name in files or ["-"]:
@@ -494,7 +494,7 @@ def parse(
 
 
 def _parse_file(
-    name: str, fmt: str, jobs: int, renderer: Renderer, summary: bool, tally: ParseSummary
+    name: str, fmt: str, jobs: int, renderer: Renderer, summary: bool, tally: Tally
 ) -> Iterator[Finding]:
     """The findings of one file to show; a big log is parsed by several processes,
     which write their rows (or count them, for --summary) themselves."""
@@ -516,7 +516,7 @@ def _parse_file(
     return _counted(job, tally, summary)
 
 
-def _counted(job: ParallelParse, tally: ParseSummary, summary: bool) -> Iterator[Finding]:
+def _counted(job: ParallelParse, tally: Tally, summary: bool) -> Iterator[Finding]:
     """The job's findings to show; what its workers wrote or counted goes to the tally
     too, also when the reader went away (| head)."""
     try:

@@ -585,7 +585,10 @@ class Diagnoser:
             sig = ev.provider
             provider = sig.provider if sig.kind == "reason" else sig.value
             evidence.append(sig.id)
-        if mta is None and ev is not None and ev.mta is not None:
+        # The software whose default wording the reply has: the remote side's, as the
+        # reporting software (the log's writer) is a fact of the input, not of the text.
+        mta = None
+        if ev is not None and ev.mta is not None:
             mta = ev.mta.value
             evidence.append(ev.mta.id)
         blocklist = None
@@ -653,7 +656,7 @@ class Diagnoser:
         # Cut before the cache: a cache key never holds more than MAX_TEXT characters.
         text = reply.text[:MAX_TEXT] if reply.text else reply.text
         return self._verdict_cached(
-            text, reply.basic, reply.enhanced, reply.host, reply.mta, reply.command
+            text, reply.basic, reply.enhanced, reply.remote_host, reply.reporter, reply.command
         )
 
     def diagnose(self, reply: Reply) -> Finding:
@@ -665,13 +668,14 @@ class Diagnoser:
             reason=v.reason,
             provider=v.provider,
             hard_bounce=v.hard_bounce,
+            retry={"transient": True, "permanent": False}.get(v.klass or ""),
             basic_entry=basic_entry,
             enhanced_entry=enhanced_entry,
             advice=v.advice,
             warnings=v.warnings,
             undefined=undefined,
             summary=v.summary,
-            mta=v.mta,
+            remote_mta=v.mta,
             evidence=v.evidence,
         )
 

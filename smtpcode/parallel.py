@@ -24,14 +24,14 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple, cast
 
+from smtpcode.diagnosis_cache import DiagnosisCache
 from smtpcode.extract import Scanner
 from smtpcode.extract.reader import SAMPLE, uses_bare_cr
-from smtpcode.extract.registry import starts_document
+from smtpcode.extract.scanner import starts_document
 from smtpcode.extract.session import DEDUPE_WINDOW
 from smtpcode.render.parse_rows import FindingEncoder
 from smtpcode.render.write import OutputError, write_rows
-from smtpcode.stream import Findings
-from smtpcode.summary import ParseSummary
+from smtpcode.tally import Tally
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -108,7 +108,7 @@ class ParallelParse:
         self.rows = rows
         self.chunk = chunk or CHUNK
         self.written = 0
-        self.summary = ParseSummary()
+        self.summary = Tally()
         # The line-local family must take every line of a later chunk; with
         # --format postfix no other family reads, so there is nothing to check.
         self.strict = fmt == "auto"
@@ -120,7 +120,7 @@ class ParallelParse:
         # The first chunk is read here: if it shows the file is not line-local, no worker
         # starts; if it is, the workers inherit what reading it prepared (the catalogue
         # and rules loaded and compiled, the diagnoses and rows of the usual replies).
-        self._findings, self._row = Findings(), self.rows()
+        self._findings, self._row = DiagnosisCache(), self.rows()
         with open(self.path, "rb") as f:
             _, end = self._bounds(f, 0)
             lines = self._count_lines(f, 0, end)
@@ -171,7 +171,7 @@ class ParallelParse:
         on with the next one, so that one worker slowed down (a busy machine) does not
         leave the other waiting."""
         found = 0
-        summary = ParseSummary()
+        summary = Tally()
         error: str | tuple[str, int | None, str | None] | None = None
         held: deque[_Parsed] = deque()
         try:
@@ -204,7 +204,7 @@ class ParallelParse:
     def _take(
         self,
         f: BinaryIO,
-        findings: Findings,
+        findings: DiagnosisCache,
         row: Callable[[Finding], bytes] | None,
     ) -> _Parsed | None:
         """Takes and parses the next chunk; None when there is none for the workers."""
@@ -236,7 +236,7 @@ class ParallelParse:
             raise
         return _Parsed(k, ok, out, n, counts)
 
-    def _write(self, parsed: _Parsed, summary: ParseSummary, wait: bool) -> int | None:
+    def _write(self, parsed: _Parsed, summary: Tally, wait: bool) -> int | None:
         """Writes a parsed chunk's rows in its turn: the number of its findings (0 when
         the workers are not to write it), or None when its turn has not come and
         `wait` is false."""
@@ -299,9 +299,9 @@ class ParallelParse:
         k: int,
         chunk: BinaryIO,
         first_line: int,
-        findings: Findings,
+        findings: DiagnosisCache,
         row: Callable[[Finding], bytes] | None,
-    ) -> tuple[bool, list[bytes], int, ParseSummary | None]:
+    ) -> tuple[bool, list[bytes], int, Tally | None]:
         """One chunk's rows (or counts) and whether they are what sequential reading
         gives: the first chunk must leave things so that the next can start afresh, a
         later one must be all the line-local family's lines."""
@@ -314,7 +314,7 @@ class ParallelParse:
         # The rows wait for their turn in a list; they are written with writev, without
         # joining them first (a chunk's rows are several MB of JSON).
         out: list[bytes] = []
-        counts = ParseSummary() if row is None else None
+        counts = Tally() if row is None else None
         n = 0
         if isinstance(row, FindingEncoder):
             out += findings.rows(replies, row)
@@ -395,7 +395,7 @@ class ParallelParse:
             replies = (
                 r for r in scanner.scan_parts(parts) if r.line is None or r.line >= first_line
             )
-            yield from Findings()(replies)
+            yield from DiagnosisCache()(replies)
 
 
 class _Parsed(NamedTuple):
@@ -405,7 +405,7 @@ class _Parsed(NamedTuple):
     ok: bool
     rows: list[bytes]
     found: int
-    counts: ParseSummary | None
+    counts: Tally | None
 
 
 class _Slice:
@@ -449,7 +449,7 @@ def _lines_back(f: BinaryIO, end: int, count: int, floor: int) -> int:
     return start + at + 1
 
 
-def _merge(total: ParseSummary, part: ParseSummary | None) -> None:
+def _merge(total: Tally, part: Tally | None) -> None:
     if part is None:
         return
     total.findings += part.findings

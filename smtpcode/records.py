@@ -26,10 +26,18 @@ class Reply:
     line: int | None = None
     recipient: str | None = None
     command: str | None = None
-    mta: str | None = None
-    # The remote server's host name where the input shows it (relay=, Remote-MTA, ...):
+    # The software whose log, transcript or bounce reported the reply (postfix, exim, ...).
+    reporter: str | None = None
+    # The host that answered, as the input names it (relay=, Remote-MTA, "host X said:"):
     # evidence for who answered, used by diagnosis to recognise the provider.
-    host: str | None = None
+    remote_host: str | None = None
+    # When the input says it happened (ISO 8601), where it says so.
+    time: str | None = None
+    # "outbound": a remote server answered our client; "inbound": our server answered a
+    # client (a log of the local server's own refusals). None where the input doesn't say.
+    direction: str | None = None
+    # Whether the reply's text was cut to a bounded size (a hostile or broken input).
+    truncated: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +49,8 @@ class Finding:
     reason: str
     provider: str | None
     hard_bounce: bool | None
+    # Whether the sending side retries: transient yes, permanent no, None otherwise.
+    retry: bool | None
     basic_entry: Entry | None
     enhanced_entry: Entry | None
     advice: str | None
@@ -48,27 +58,34 @@ class Finding:
     # Well-formed codes in the reply that the catalogue does not define.
     undefined: tuple[str, ...] = field(default=())
     summary: str | None = None
-    # The MTA software: Reply.mta where the input format showed it, else what diagnosis
-    # recognised from the software's default reply texts.
-    mta: str | None = None
+    # The remote server's software, where diagnosis recognised its default reply texts.
+    remote_mta: str | None = None
     # Ids of the rules (rules.yaml) that decided reason, provider and MTA: why we said so.
     evidence: tuple[str, ...] = ()
+    # The language of the text fields (summary, advice, meanings).
+    lang: str = "en"
 
     def to_dict(self) -> dict[str, object]:
         r = self.reply
         return {
             "input": r.input,
             "line": r.line,
+            "time": r.time,
             "text": r.text,
             "basic": r.basic,
             "enhanced": r.enhanced,
             "class": self.klass,
             "reason": self.reason,
             "provider": self.provider,
-            "mta": self.mta if self.mta is not None else r.mta,
+            "reporter": r.reporter,
+            "remote_host": r.remote_host,
+            "remote_mta": self.remote_mta,
+            "direction": r.direction,
             "recipient": r.recipient,
             "command": r.command,
+            "retry": self.retry,
             "hard_bounce": self.hard_bounce,
+            "lang": self.lang,
             "meaning": {
                 "basic": self.basic_entry.to_dict() if self.basic_entry else None,
                 "enhanced": self.enhanced_entry.to_dict() if self.enhanced_entry else None,
@@ -76,6 +93,7 @@ class Finding:
             "summary": self.summary,
             "advice": self.advice,
             "warnings": list(self.warnings),
+            "truncated": r.truncated,
             "undefined": list(self.undefined),
         }
 
@@ -102,8 +120,11 @@ class _ReplyMaker:
         line: int | None = None,
         recipient: str | None = None,
         command: str | None = None,
-        mta: str | None = None,
-        host: str | None = None,
+        reporter: str | None = None,
+        remote_host: str | None = None,
+        time: str | None = None,
+        direction: str | None = None,
+        truncated: bool = False,
     ) -> None:
         self.basic = basic
         self.enhanced = enhanced
@@ -112,8 +133,11 @@ class _ReplyMaker:
         self.line = line
         self.recipient = recipient
         self.command = command
-        self.mta = mta
-        self.host = host
+        self.reporter = reporter
+        self.remote_host = remote_host
+        self.time = time
+        self.direction = direction
+        self.truncated = truncated
         self.__class__ = Reply  # type: ignore[assignment]
 
 
@@ -127,14 +151,16 @@ FINDING_REST = (
     "reason",
     "provider",
     "hard_bounce",
+    "retry",
     "basic_entry",
     "enhanced_entry",
     "advice",
     "warnings",
     "undefined",
     "summary",
-    "mta",
+    "remote_mta",
     "evidence",
+    "lang",
 )
 if tuple(f.name for f in fields(Finding)) != ("reply", *FINDING_REST):
     raise ImportError("records.FINDING_REST must list Finding's fields after `reply`")
@@ -149,14 +175,16 @@ def finding_with(reply: Reply, rest: tuple[Any, ...]) -> Finding:
         finding.reason,
         finding.provider,
         finding.hard_bounce,
+        finding.retry,
         finding.basic_entry,
         finding.enhanced_entry,
         finding.advice,
         finding.warnings,
         finding.undefined,
         finding.summary,
-        finding.mta,
+        finding.remote_mta,
         finding.evidence,
+        finding.lang,
     ) = rest
     finding.__class__ = Finding
     return cast("Finding", finding)

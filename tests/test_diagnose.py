@@ -113,7 +113,7 @@ def test_command_names_what_was_refused() -> None:
 
 def test_provider_from_host_beats_nothing_in_text() -> None:
     reply = Reply(
-        basic="550", enhanced="5.7.1", text="550 5.7.1 rejected", host="mx1.mail.icloud.com"
+        basic="550", enhanced="5.7.1", text="550 5.7.1 rejected", remote_host="mx1.mail.icloud.com"
     )
     f = Diagnoser().diagnose(reply)
     assert f.provider == "apple"
@@ -166,22 +166,22 @@ def test_client_host_name_in_text_is_not_the_provider() -> None:
         "blocked using mail.neko.example.com"
     )
     assert f.provider is None
-    assert f.mta == "postfix"
+    assert f.remote_mta == "postfix"
 
 
-def test_mta_from_reply_wins_over_text() -> None:
+def test_reporter_and_remote_software_are_kept_apart() -> None:
+    # The log's writer (postfix) is not the remote server whose wording this is (exim).
     reply = Reply(
-        basic="550", enhanced="5.1.1", text="550 5.1.1 Unrouteable address", mta="postfix"
+        basic="550", enhanced="5.1.1", text="550 5.1.1 Unrouteable address", reporter="postfix"
     )
     f = Diagnoser().diagnose(reply)
-    assert f.mta == "postfix"
-    assert f.to_dict()["mta"] == "postfix"
+    assert (f.to_dict()["reporter"], f.remote_mta) == ("postfix", "exim")
 
 
 def test_mta_recognised_from_default_text() -> None:
     f = explain_query("550 Unrouteable address")
-    assert f.mta == "exim"
-    assert f.to_dict()["mta"] == "exim"
+    assert f.remote_mta == "exim"
+    assert f.to_dict()["remote_mta"] == "exim"
 
 
 def test_addresses_are_not_phrasing() -> None:

@@ -28,7 +28,7 @@ def reply_of(example: dict[str, Any]) -> Reply:
         else:
             basic = q.basic.code if q.basic else None
             enhanced = str(q.enhanced) if q.enhanced else None
-    return Reply(basic=basic, enhanced=enhanced, text=text, host=example.get("host"))
+    return Reply(basic=basic, enhanced=enhanced, text=text, remote_host=example.get("host"))
 
 
 def matched_ids(rules: Rules, text: str, klass: str | None) -> set[str]:
@@ -58,7 +58,7 @@ def test_example(example: dict[str, Any]) -> None:
     if "provider" in example:
         assert finding.provider == example["provider"]
     if "mta" in example:
-        assert finding.mta == example["mta"]
+        assert finding.remote_mta == example["mta"]
     if "hard_bounce" in example:
         assert finding.hard_bounce is example["hard_bounce"]
     if example.get("warning"):

@@ -69,7 +69,8 @@ def test_json_shape_matches_the_guide(run) -> None:
     _, out, _ = run("explain", "--json", "421 4.7.0")
     f = json.loads(out)
     for key in (
-        "input", "line", "text", "basic", "enhanced", "class", "reason", "provider", "mta",
+        "input", "line", "time", "text", "basic", "enhanced", "class", "reason", "provider",
+    "reporter", "remote_host", "remote_mta", "direction", "retry", "lang", "truncated",
         "recipient", "command", "hard_bounce", "meaning", "advice", "warnings",
     ):  # fmt: skip
         assert key in f

@@ -24,7 +24,7 @@ def scan_bytes(data: bytes, fmt: str = "auto") -> list[Reply]:
 
 def test_postfix_dsn_with_three_recipients() -> None:
     found = scan_bytes((MTA / "dsn" / "postfix_dsn_multi_recipient.eml").read_bytes())
-    assert [(r.recipient, r.basic, r.enhanced, r.mta) for r in found] == [
+    assert [(r.recipient, r.basic, r.enhanced, r.reporter) for r in found] == [
         ("nosuch@localhost", None, "5.1.1", "postfix"),
         ("no-mailbox@remote.test", "550", "5.0.0", "postfix"),
         ("user-unknown@remote.test", "550", "5.1.1", "postfix"),
@@ -36,7 +36,7 @@ def test_postfix_dsn_with_three_recipients() -> None:
         "550-5.1.1 Please check the recipient address for typos or\n"
         "550 5.1.1 unnecessary spaces and try again."
     )
-    assert found[1].host == "127.0.0.1"
+    assert found[1].remote_host == "127.0.0.1"
     # Postfix's own words for a local failure: no reply code, still the recipient's status.
     assert found[0].text == 'unknown user: "nosuch"'
 
@@ -114,7 +114,12 @@ def test_a_recipient_without_a_code_is_still_reported() -> None:
     found = scan_bytes((BOUNCES / "lhost-exim-31.eml").read_bytes())
     assert len(found) == 1
     r = found[0]
-    assert (r.recipient, r.basic, r.enhanced, r.mta) == ("kijitora@example.net", None, None, "exim")
+    assert (r.recipient, r.basic, r.enhanced, r.reporter) == (
+        "kijitora@example.net",
+        None,
+        None,
+        "exim",
+    )
     assert r.text is not None and r.text.startswith("The mail server could not deliver mail")
 
 
@@ -174,7 +179,7 @@ def test_a_pasted_delivery_status_report() -> None:
 
 def test_ses_notification_mailed_as_json() -> None:
     found = scan_bytes((BOUNCES / "lhost-amazonses-09.eml").read_bytes())
-    assert [(r.recipient, r.basic, r.enhanced, r.mta) for r in found] == [
+    assert [(r.recipient, r.basic, r.enhanced, r.reporter) for r in found] == [
         ("bounce@simulator.amazonses.com", "550", "5.1.1", "amazon-ses")
     ]
 

@@ -37,8 +37,8 @@ def test_sendmail_log() -> None:
         (9, None, "5.0.0", "erin@example.net", None),
         (9, None, "5.0.0", "frank@example.net", None),
     ]
-    assert {r.mta for r in found} == {"sendmail"}
-    assert found[0].host == "mx.example.net"
+    assert {r.reporter for r in found} == {"sendmail"}
+    assert found[0].remote_host == "mx.example.net"
     assert found[2].text == "451 4.7.1 Greylisting in action, please come back later"
     assert found[4].text == "Connection refused by mx.example.com."
 
@@ -51,7 +51,7 @@ def test_opensmtpd_log() -> None:
         (5, "550", "5.1.1", "nosuch@example.net", None),
         (6, "421", "4.7.0", "later@example.com", None),
     ]
-    assert found[2].host == "mx.example.net" and found[2].mta == "opensmtpd"
+    assert found[2].remote_host == "mx.example.net" and found[2].reporter == "opensmtpd"
 
 
 def test_qmail_log_pairs_deliveries_with_recipients() -> None:
@@ -79,7 +79,7 @@ def test_exchange_ndr_text() -> None:
         "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient nobody@contoso.com not found "
         "by SMTP address lookup"
     )
-    assert {r.mta for r in found} == {"exchange"}
+    assert {r.reporter for r in found} == {"exchange"}
 
 
 def test_client_exceptions() -> None:
@@ -142,7 +142,7 @@ def test_openssl_s_client_session() -> None:
 
 def test_ses_notification_in_an_sns_envelope() -> None:
     found = read("ses-sns-bounce.json")
-    assert [(r.basic, r.enhanced, r.recipient, r.mta) for r in found] == [
+    assert [(r.basic, r.enhanced, r.recipient, r.reporter) for r in found] == [
         ("550", "5.1.1", "nobody@example.org", "amazon-ses"),
         ("552", "5.2.2", "full@example.net", "amazon-ses"),
     ]
@@ -164,11 +164,11 @@ def test_sendgrid_mailgun_postmark_sparkpost() -> None:
         ("421", "4.7.0", "later@example.net"),
         ("550", "5.1.1", "nobody@example.org"),
     ]
-    assert [(r.basic, r.enhanced, r.recipient, r.mta) for r in read("mailgun-webhook.json")] == [
-        ("550", "5.1.1", "ghost@example.org", "mailgun")
-    ]
+    assert [
+        (r.basic, r.enhanced, r.recipient, r.reporter) for r in read("mailgun-webhook.json")
+    ] == [("550", "5.1.1", "ghost@example.org", "mailgun")]
     found = read("esp-events.jsonl")
-    assert [(r.line, r.basic, r.enhanced, r.recipient, r.mta) for r in found] == [
+    assert [(r.line, r.basic, r.enhanced, r.recipient, r.reporter) for r in found] == [
         (1, "550", "5.1.1", "john@example.com", "postmark"),
         (2, "550", "5.1.1", "recipient@example.com", "sparkpost"),
     ]

@@ -12,7 +12,8 @@ DATA = Path(__file__).parent / "data"
 LOG = str(DATA / "mta" / "logs" / "postfix.log")
 TRANSCRIPT = str(DATA / "mta" / "transcripts" / "aiosmtpd_dmarc_reject.txt")
 FINDING_KEYS = {
-    "input", "line", "text", "basic", "enhanced", "class", "reason", "provider", "mta",
+    "input", "line", "time", "text", "basic", "enhanced", "class", "reason", "provider",
+    "reporter", "remote_host", "remote_mta", "direction", "retry", "lang", "truncated",
     "recipient", "command", "hard_bounce", "meaning", "summary", "advice", "warnings",
     "undefined",
 }  # fmt: skip

@@ -182,7 +182,7 @@ def test_postfix_log_attempts() -> None:
         "550-5.1.1 Please check the recipient address for typos or\n"
         "550 5.1.1 unnecessary spaces and try again."
     )
-    assert (first.mta, first.host) == ("postfix", "127.0.0.1")
+    assert (first.reporter, first.remote_host) == ("postfix", "127.0.0.1")
     # A dsn= without a remote reply: the enhanced code alone, with Postfix's words.
     nxdomain = next(r for r in found if r.recipient == "nobody@nxdomain.test")
     assert (nxdomain.basic, nxdomain.enhanced) == (None, "5.4.4")
@@ -200,7 +200,7 @@ def test_postfix_log_attempts() -> None:
 def test_exim_log_attempts() -> None:
     found = replies(MTA / "logs" / "exim-mainlog")
     first = found[0]
-    assert (first.basic, first.enhanced, first.recipient, first.command, first.mta) == (
+    assert (first.basic, first.enhanced, first.recipient, first.command, first.reporter) == (
         "550",
         "5.1.1",
         "user-unknown@remote.test",

@@ -21,6 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from smtpcode.diagnosis_cache import shape
 from smtpcode.extract import Scanner
 from smtpcode.extract.postfix import _DELIVERY, _codes, attempt_fields
 from smtpcode.extract.reader import iter_lines
@@ -32,7 +33,6 @@ from smtpcode.extract.reply_text import (
     unflatten,
 )
 from smtpcode.records import FINDING_REST, Finding, Reply, finding_with, new_reply
-from smtpcode.stream import shape
 
 DATA = Path(__file__).parent / "data"
 
@@ -263,14 +263,20 @@ def test_shape_masks_as_the_characters_say(parts: list[str]) -> None:
 
 
 def test_makers_build_ordinary_records() -> None:
-    values = ("550", "5.1.1", "text", "in", 7, "a@example.org", "RCPT", "postfix", "mx")
+    values = (
+        "550", "5.1.1", "text", "in", 7, "a@example.org", "RCPT", "postfix", "mx",
+        "2026-12-01T10:00:00", "outbound", True,
+    )  # fmt: skip
     made = new_reply(*values)
     assert type(made) is Reply and made == Reply(*values) and hash(made) == hash(Reply(*values))
     with pytest.raises(FrozenInstanceError):
         made.text = "other"  # type: ignore[misc]
     assert replace(made, line=8).line == 8
     assert pickle.loads(pickle.dumps(made)) == made
-    rest = ("permanent", "user-unknown", None, True, None, None, "advice", ("w",), (), "s", "m", ())
+    rest = (
+        "permanent", "user-unknown", None, True, False, None, None, "advice", ("w",), (), "s",
+        "m", (), "en",
+    )  # fmt: skip
     assert len(rest) == len(FINDING_REST)
     finding = finding_with(made, rest)
     assert type(finding) is Finding and finding == Finding(made, *rest)

@@ -21,7 +21,7 @@ from smtpcode.api import parse
 from smtpcode.parallel import ParallelParse
 from smtpcode.records import Finding
 from smtpcode.render.parse_rows import FindingEncoder, plain_row
-from smtpcode.summary import ParseSummary
+from smtpcode.tally import Tally
 
 BENCH = Path(__file__).parent.parent / "bench" / "bench_parse.py"
 CHUNK = 16 << 10
@@ -113,7 +113,7 @@ def test_plain_rows_and_counts(log: Path, tmp_path: Path) -> None:
     got, _ = _parallel(log, tmp_path, _plain_rows)
     assert got == _sequential(log, _plain_rows)
     _, job = _parallel(log, tmp_path, lambda: None)
-    expected = ParseSummary()
+    expected = Tally()
     for finding in parse(log):
         expected.add(finding)
     assert (job.summary.findings, job.summary.by_reason) == (

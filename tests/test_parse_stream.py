@@ -1,10 +1,10 @@
 """The shortcuts `parse` takes for speed give exactly what the slow way gives.
 
-- stream.Findings reuses the diagnosis of an earlier reply of the same shape: on every
+- stream.DiagnosisCache reuses the diagnosis of an earlier reply of the same shape: on every
   corpus the findings equal diagnosing each reply afresh.
 - render.parse_rows.FindingEncoder splices cached JSON: its lines equal
   json.dumps(finding.to_dict()).
-- Findings.rows() fills a shape's JSON template without making the finding: its rows
+- DiagnosisCache.rows() fills a shape's JSON template without making the finding: its rows
   equal the encoder's line for each finding.
 """
 
@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 
 from smtpcode.diagnose import diagnose
+from smtpcode.diagnosis_cache import DiagnosisCache, shape
 from smtpcode.extract import scan
 from smtpcode.records import Reply
 from smtpcode.render.parse_rows import FindingEncoder, dumps
-from smtpcode.stream import Findings, shape
 
 DATA = Path(__file__).parent / "data"
 BENCH = Path(__file__).parent.parent / "bench" / "bench_parse.py"
@@ -60,21 +60,21 @@ def all_replies(tmp_path_factory: pytest.TempPathFactory) -> list[Reply]:
 
 def test_memoised_diagnosis_equals_diagnosing_each_reply(all_replies: list[Reply]) -> None:
     assert len(all_replies) > 2000
-    fast = list(Findings()(all_replies))
+    fast = list(DiagnosisCache()(all_replies))
     slow = [diagnose(r) for r in all_replies]
     assert fast == slow
 
 
 def test_encoder_equals_dumps_of_to_dict(all_replies: list[Reply]) -> None:
     encoder = FindingEncoder()
-    for finding in Findings()(all_replies):
+    for finding in DiagnosisCache()(all_replies):
         assert encoder.encode(finding) == dumps(finding.to_dict())
 
 
 def test_rows_equal_the_encoded_findings(all_replies: list[Reply]) -> None:
-    slow = [FindingEncoder().line(f) for f in Findings()(all_replies)]
+    slow = [FindingEncoder().line(f) for f in DiagnosisCache()(all_replies)]
     # Twice over, so that the second pass takes every row from a template.
-    findings = Findings()
+    findings = DiagnosisCache()
     encoder = FindingEncoder()
     assert list(findings.rows(all_replies, encoder)) == slow
     assert list(findings.rows(all_replies, encoder)) == slow
@@ -83,8 +83,8 @@ def test_rows_equal_the_encoded_findings(all_replies: list[Reply]) -> None:
 def test_rows_of_replies_too_long_to_cache(all_replies: list[Reply]) -> None:
     long = Reply("550", "5.1.1", "550 5.1.1 " + "no such user " * 400, "x", 7, "a@b.example")
     replies = [long, all_replies[0], long]
-    slow = [FindingEncoder().line(f) for f in Findings()(replies)]
-    assert list(Findings().rows(replies, FindingEncoder())) == slow
+    slow = [FindingEncoder().line(f) for f in DiagnosisCache()(replies)]
+    assert list(DiagnosisCache().rows(replies, FindingEncoder())) == slow
     assert "…".encode() in slow[0]  # cut before diagnosis
 
 

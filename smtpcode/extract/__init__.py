@@ -1,9 +1,9 @@
 """Text -> Reply records: raw replies, transcripts, MTA logs, bounces, client exceptions
-and sending-service JSON. One module per input family; `registry` detects and streams.
+and sending-service JSON. One module per input family; `scanner` detects and streams.
 """
 
 from __future__ import annotations
 
-from smtpcode.extract.registry import FORMATS, Scanner, scan
+from smtpcode.extract.scanner import FORMATS, Scanner, scan
 
 __all__ = ["FORMATS", "Scanner", "scan"]

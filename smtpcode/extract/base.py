@@ -14,12 +14,12 @@ class LineFamily:
 
     `claims` is the cheap prefilter: a few substring tests on the raw bytes, no regex and
     no decoding. A claimed line belongs to the family even when it yields nothing, so
-    the registry stops there. `feed` does the real work on claimed lines only.
+    the scanner stops there. `feed` does the real work on claimed lines only.
     """
 
     name: ClassVar[str]
     # Families that assemble multi-line replies in the session flush it themselves;
-    # for the others the registry flushes a pending reply before feeding them.
+    # for the others the scanner flushes a pending reply before feeding them.
     assembles: ClassVar[bool] = False
     # Families that can read a stretch of their lines at once (see bulk).
     bulks: ClassVar[bool] = False
@@ -48,7 +48,7 @@ class LineFamily:
         raise NotImplementedError
 
     def take(self, line: bytes, lineno: int, session: Session) -> list[Reply] | None:
-        """`claims` and `feed` in one call (the registry's hot path): None when the line
+        """`claims` and `feed` in one call (the scanner's hot path): None when the line
         is not this family's. Families on the hot path of big logs override it."""
         if not self.claims(line):
             return None

@@ -147,7 +147,7 @@ def _transcript_errors(
         else:
             replies += session.flush()
     replies += session.flush()
-    return [dataclasses.replace(r, mta=mta) for r in replies if r.basic and r.basic[0] in "45"]
+    return [dataclasses.replace(r, reporter=mta) for r in replies if r.basic and r.basic[0] in "45"]
 
 
 def _from_status(
@@ -333,7 +333,7 @@ def _plain_email(
     notice: list[tuple[int, str]], leaves: list[mime.Part], input_name: str | None
 ) -> Iterator[Reply]:
     """An email that reports no delivery: its text read line by line, like any input."""
-    from smtpcode.extract.registry import Scanner
+    from smtpcode.extract.scanner import Scanner
 
     lines = cut_original(notice)
     numbered = [(n, line.encode("utf-8", "replace")) for n, line in lines if n]

@@ -49,7 +49,7 @@ class DsnFields(LineFamily):
             if held is not None and held.recipient == recipient:
                 return out
             return out + session.hold(
-                Reply(None, None, None, session.input, lineno, recipient, mta=None)
+                Reply(None, None, None, session.input, lineno, recipient, reporter=None)
             )
         if held is None:
             held = Reply(None, None, None, session.input, lineno)
@@ -77,6 +77,6 @@ class DsnFields(LineFamily):
             )
         elif name == "remote-mta":
             host = value.partition(";")[2].strip().split()
-            held = dataclasses.replace(held, host=host[0] if host else None)
+            held = dataclasses.replace(held, remote_host=host[0] if host else None)
         session.held = held
         return out

@@ -164,7 +164,7 @@ def _walk(
     if basic or enhanced:
         recipients: list[str | None] = [*own] or [inherited]
         for recipient in recipients:
-            yield Reply(basic, enhanced, text, input_name, line, recipient, mta=service)
+            yield Reply(basic, enhanced, text, input_name, line, recipient, reporter=service)
         return
     # The recipient of an enclosing event holds for the objects inside it.
     scope = own[0] if len(own) == 1 else inherited

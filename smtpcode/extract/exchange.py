@@ -83,7 +83,13 @@ class Exchange(LineFamily):
             self.recipient = None
         return [
             Reply(
-                codes.basic, codes.enhanced, codes.text, session.input, lineno, recipient, mta=MTA
+                codes.basic,
+                codes.enhanced,
+                codes.text,
+                session.input,
+                lineno,
+                recipient,
+                reporter=MTA,
             )
         ]
 

@@ -210,7 +210,7 @@ class Postfix(LineFamily):
             nl = find(b"\n", pos)
             replies = take(block[pos:nl], lineno, session)
             if replies is None:
-                break  # not a Postfix line: the registry reads it
+                break  # not a Postfix line: the scanner reads it
             if replies:
                 out += replies
                 last = lineno
@@ -262,8 +262,8 @@ class Postfix(LineFamily):
                             session.input,
                             lineno,
                             command=command,
-                            mta=MTA,
-                            host=host,
+                            reporter=MTA,
+                            remote_host=host,
                         )
                     ]
         return []

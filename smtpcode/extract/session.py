@@ -119,7 +119,7 @@ class Session:
             line=self.start,
             recipient=self._recipient(),
             command=self.command,
-            mta=self.mta,
+            reporter=self.mta,
         )
         self.code = None
         self.lines = []

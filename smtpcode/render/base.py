@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from smtpcode.catalogue import Entry
     from smtpcode.compare import Comparison
     from smtpcode.records import Finding
-    from smtpcode.summary import ParseSummary
+    from smtpcode.tally import Tally
 
 
 class Renderer(Protocol):
@@ -36,7 +36,7 @@ class Renderer(Protocol):
         """How another process makes the bytes parse_row() would write for a finding, to
         write them itself (smtpcode.parallel); None when it cannot."""
 
-    def parse_summary(self, summary: ParseSummary) -> None:
+    def parse_summary(self, summary: Tally) -> None:
         """`parse --summary`: counts by code, class and reason."""
 
     def flush(self) -> None:

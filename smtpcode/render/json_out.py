@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from smtpcode.compare import Comparison
     from smtpcode.records import Finding
     from smtpcode.render.parse_rows import FindingEncoder
-    from smtpcode.summary import ParseSummary
+    from smtpcode.tally import Tally
 
 
 def dumps(obj: object) -> str:
@@ -59,7 +59,7 @@ class JsonRenderer:
         """The rows of a parse's findings, made without the findings where it can
         (stream.FindingStream.rows), and write_row; None when they must go through
         parse_row()."""
-        from smtpcode.stream import FindingStream
+        from smtpcode.diagnosis_cache import FindingStream
 
         encoder = self._start_rows()
         if self._binary is None or not isinstance(findings, FindingStream):
@@ -91,7 +91,7 @@ class JsonRenderer:
     def row_maker(self) -> Callable[[], Callable[[Finding], bytes]] | None:
         return _json_rows if self.out is sys.stdout else None
 
-    def parse_summary(self, summary: ParseSummary) -> None:
+    def parse_summary(self, summary: Tally) -> None:
         self.out.write(dumps(summary.to_dict()) + "\n")
 
     def _write_rows(self) -> None:
@@ -118,4 +118,4 @@ class JsonRenderer:
 def _json_rows() -> Callable[[Finding], bytes]:
     from smtpcode.render.parse_rows import FindingEncoder
 
-    return FindingEncoder()  # called per finding, or handed to Findings.rows()
+    return FindingEncoder()  # called per finding, or handed to DiagnosisCache.rows()

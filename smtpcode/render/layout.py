@@ -70,8 +70,15 @@ def diagnosis_rows(finding: Finding) -> list[Row]:
     rows.append(Row("Reason", finding.reason))
     if finding.provider:
         rows.append(Row("Provider", finding.provider))
-    if finding.mta or r.mta:
-        rows.append(Row("MTA", finding.mta or r.mta or ""))
+    if r.reporter:
+        rows.append(Row("Reported by", r.reporter))
+    if r.remote_host or finding.remote_mta:
+        remote = " ".join(
+            x
+            for x in (r.remote_host, f"({finding.remote_mta})" if finding.remote_mta else None)
+            if x
+        )
+        rows.append(Row("Answered by", remote))
     if r.recipient:
         rows.append(Row("Recipient", r.recipient))
     if r.command:

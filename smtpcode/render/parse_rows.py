@@ -28,7 +28,7 @@ def dumps(obj: object) -> str:
 
 # Reply fields that differ between replies sharing one diagnosis: probed below by
 # changing them and seeing which keys of the finding's dict change.
-_PER_REPLY = ("input", "line", "text", "recipient")
+_PER_REPLY = ("input", "line", "time", "text", "recipient")
 
 
 # Everything but the per-reply values that Finding.to_dict() reads, apart from the
@@ -47,11 +47,16 @@ def _finding_key(finding: Finding) -> tuple[object, ...]:
         f.hard_bounce,
         f.warnings,
         f.undefined,
-        f.mta,
+        f.remote_mta,
+        f.retry,
+        f.lang,
         r.basic,
         r.enhanced,
         r.command,
-        r.mta,
+        r.reporter,
+        r.remote_host,
+        r.direction,
+        r.truncated,
     )
 
 
@@ -75,7 +80,7 @@ class RowTemplate:
 class FindingEncoder:
     """Finding -> the JSON line of GUIDE §3, equal to dumps(finding.to_dict()).
 
-    Findings of one diagnosis (same codes, reason, advice, meaning, ...) differ only in
+    DiagnosisCache of one diagnosis (same codes, reason, advice, meaning, ...) differ only in
     their reply's input, line, text and recipient. For each diagnosis the JSON is cut
     once into constant pieces around those values; each line is then the pieces joined
     with the few values encoded.
@@ -132,8 +137,8 @@ class FindingEncoder:
             name = r.input
             if name is not self._input:
                 self._input, self._input_json = name, _value(name)
-            text, recipient = r.text, r.recipient
-            p0, p1, p2, p3, p4 = template.pieces
+            time, text, recipient = r.time, r.text, r.recipient
+            p0, p1, p2, p3, p4, p5 = template.pieces
             try:
                 return b"".join(
                     (
@@ -142,12 +147,14 @@ class FindingEncoder:
                         p1,
                         b"null" if line is None else b"%d" % line,
                         p2,
-                        b"null" if text is None else _string(text).encode("utf-8", "replace"),
+                        b"null" if time is None else _string(time).encode("utf-8", "replace"),
                         p3,
+                        b"null" if text is None else _string(text).encode("utf-8", "replace"),
+                        p4,
                         b"null"
                         if recipient is None
                         else _string(recipient).encode("utf-8", "replace"),
-                        p4,
+                        p5,
                     )
                 )
             except TypeError:
@@ -177,7 +184,7 @@ def _cut(finding: Finding) -> tuple[list[bytes], list[str]] | None:
     when the dict derives other fields from those values (then it is encoded whole)."""
     d = finding.to_dict()
     probe = dataclasses.replace(
-        finding.reply, input="\x00i", line=-7, text="\x00t", recipient="\x00r"
+        finding.reply, input="\x00i", line=-7, time="\x00d", text="\x00t", recipient="\x00r"
     )
     changed = dataclasses.replace(finding, reply=probe).to_dict()
     varying = [k for k in d if d[k] != changed.get(k)]
@@ -203,7 +210,7 @@ def _cut(finding: Finding) -> tuple[list[bytes], list[str]] | None:
     return [p.encode("utf-8", "replace") for p in pieces], names
 
 
-_USUAL = ["input", "line", "text", "recipient"]
+_USUAL = ["input", "line", "time", "text", "recipient"]
 
 
 def meaning(finding: Finding) -> str:

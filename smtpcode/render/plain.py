@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from smtpcode.catalogue import Entry
     from smtpcode.compare import Comparison
     from smtpcode.records import Finding
-    from smtpcode.summary import ParseSummary
+    from smtpcode.tally import Tally
 
 
 def _write_rows(out: TextIO, rows: list[Row], indent: str = "  ") -> None:
@@ -98,7 +98,7 @@ class PlainRenderer:
     def row_maker(self) -> Callable[[], Callable[[Finding], bytes]] | None:
         return _plain_rows if self.out is sys.stdout else None
 
-    def parse_summary(self, summary: ParseSummary) -> None:
+    def parse_summary(self, summary: Tally) -> None:
         out = self.out
         inputs = f" in {summary.inputs} inputs" if summary.inputs > 1 else ""
         out.write(f"{summary.findings} replies{inputs}\n")

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from smtpcode.catalogue import Entry
     from smtpcode.compare import Comparison
     from smtpcode.records import Finding
-    from smtpcode.summary import ParseSummary
+    from smtpcode.tally import Tally
 
 CLASS_STYLE = {
     "success": "green",
@@ -160,7 +160,7 @@ class RichRenderer:
         line.append(printable(row[-1]).replace("\n", " "))
         self.console.print(line, no_wrap=True, overflow="ellipsis")
 
-    def parse_summary(self, summary: ParseSummary) -> None:
+    def parse_summary(self, summary: Tally) -> None:
         inputs = f" in {summary.inputs} inputs" if summary.inputs > 1 else ""
         parts: list[RenderableType] = [text(f"{summary.findings} replies{inputs}", "bold")]
         for name, rows in summary.tables():

@@ -20,7 +20,7 @@ def code_of(finding: Finding) -> str:
 
 
 @dataclass
-class ParseSummary:
+class Tally:
     inputs: int = 0
     findings: int = 0
     by_code: Counter[str] = field(default_factory=Counter)

@@ -1,7 +1,7 @@
 """Detect what an input is and stream its replies: the one entry point of extract/.
 
 An input is read as lines. At its start (and at every mbox "From " separator) the
-registry decides whether a whole document follows: an email (a bounce, a delivery
+scanner decides whether a whole document follows: an email (a bounce, a delivery
 status notification, a postmaster notice) or a JSON document. Everything else is read
 line by line; each line goes to the first family whose cheap `claims` test accepts it,
 trying first the family that claimed the previous line (a log is one family throughout).
@@ -18,9 +18,9 @@ from itertools import chain
 from typing import TYPE_CHECKING, BinaryIO, cast
 
 from smtpcode.extract import bounce, esp_json
+from smtpcode.extract.client_errors import ClientErrors
 from smtpcode.extract.dsn_fields import DsnFields
 from smtpcode.extract.embedded import Embedded
-from smtpcode.extract.exceptions import Exceptions
 from smtpcode.extract.exchange import Exchange
 from smtpcode.extract.exim import Exim
 from smtpcode.extract.mime import is_mbox_from
@@ -51,7 +51,7 @@ def _line_families() -> list[LineFamily]:
         OpenSmtpd(),
         Qmail(),
         Exchange(),
-        Exceptions(),
+        ClientErrors(),
         esp_json.JsonLines(),
         DsnFields(),
         Embedded(),

@@ -75,7 +75,7 @@ def _mask_addresses(shaped: bytes) -> bytes:
     return b"".join(out)
 
 
-class Findings:
+class DiagnosisCache:
     """Diagnoses a stream of replies, reusing the diagnosis of an earlier same-shaped one."""
 
     def __init__(self) -> None:
@@ -126,12 +126,12 @@ class Findings:
 
 class FindingStream:
     """The findings of a stream of replies, as an iterator; or, instead, their JSON rows
-    (rows()), which take the shortcut of Findings.rows(). Both read the same replies:
+    (rows()), which take the shortcut of DiagnosisCache.rows(). Both read the same replies:
     what one has taken, the other does not see again."""
 
     def __init__(self, replies: Iterable[Reply]) -> None:
         self._replies = iter(replies)
-        self._findings = Findings()
+        self._findings = DiagnosisCache()
         self._map = map(self._findings.finding, self._replies)
 
     def __iter__(self) -> Iterator[Finding]:
@@ -150,7 +150,14 @@ def _key(reply: Reply) -> tuple[object, ...] | None:
     command; None for a text too long to be a reply (diagnosed afresh, cut)."""
     text = reply.text
     if not text:
-        return (reply.basic, reply.enhanced, None, reply.host, reply.mta, reply.command)
+        return (reply.basic, reply.enhanced, None, reply.remote_host, reply.reporter, reply.command)
     if len(text) > MAX_TEXT:
         return None
-    return (reply.basic, reply.enhanced, shape(text), reply.host, reply.mta, reply.command)
+    return (
+        reply.basic,
+        reply.enhanced,
+        shape(text),
+        reply.remote_host,
+        reply.reporter,
+        reply.command,
+    )

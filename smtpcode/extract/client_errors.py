@@ -129,7 +129,7 @@ def _py_text(code: str, literal: str) -> str | None:
     return "\n".join(f"{code}{'-' if i < last else ' '}{line}" for i, line in enumerate(lines))
 
 
-class Exceptions(LineFamily):
+class ClientErrors(LineFamily):
     name = "exception"
     assembles = True  # it holds a reply while property lines follow
 
