@@ -195,3 +195,13 @@ _new = object.__new__
 
 # Called like the class itself, and type-checked as such.
 new_reply = cast("type[Reply]", _ReplyMaker)
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A document, or a part of one, that could not be read: where, and why. The run goes
+    on; the report lists these and the exit status says some input was not read."""
+
+    input: str | None
+    line: int | None
+    why: str

@@ -32,6 +32,7 @@ from smtpcode.extract.replies import RawReplies
 from smtpcode.extract.sendmail import Sendmail
 from smtpcode.extract.session import Session
 from smtpcode.extract.transcripts import Transcripts
+from smtpcode.records import Problem
 
 if TYPE_CHECKING:
     from smtpcode.extract.base import LineFamily
@@ -112,6 +113,9 @@ class Scanner:
         allowed = FORMATS[fmt]
         self.families = [f for f in _line_families() if not allowed or f.name in allowed]
         self.session = Session(input_name)
+        # What could not be read (a line, an email, a JSON document), recorded by the
+        # guards below so that the rest of the input is still read.
+        self.problems: list[Problem] = []
         # For reading in chunks (smtpcode.parallel): lines no family took, and whether
         # the input ended with a line-local family reading and nothing pending.
         self.strays = 0
