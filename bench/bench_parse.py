@@ -117,7 +117,7 @@ _SAME_PROCESS = (
 import io, itertools
 from smtpcode import diagnose
 from smtpcode.extract import Scanner
-from smtpcode.render.parse_rows import FindingEncoder
+from smtpcode.rows import FindingEncoder
 with open(sys.argv[1], "rb") as f:
     head = b"".join(itertools.islice(f, 250_000))
 replies = list(Scanner(sys.argv[1]).scan_stream(io.BytesIO(head)))

@@ -35,18 +35,19 @@ def parse(
     """Find and explain every SMTP reply in a log, transcript, bounce or JSON event.
 
     `source` is a path (os.PathLike, e.g. pathlib.Path), the text itself (str or bytes),
-    a binary stream, or an iterable of lines. DiagnosisCache come as they are found, in input
+    a binary stream, or an iterable of lines. Findings come as they are found, in input
     order; memory stays flat however long the input. `fmt` forces an input family (see
     smtpcode.extract.FORMATS); `input_name` is what findings give as their `input`.
 
-    Raises OSError when a path cannot be opened.
+    A path may be gzip, bzip2 or xz compressed. Raises OSError when a path cannot be
+    opened.
     """
-    from smtpcode.diagnosis_cache import FindingStream
+    from smtpcode.diagnosis_cache import DiagnosisCache
     from smtpcode.extract import Scanner
 
     if isinstance(source, os.PathLike):
         name = input_name if input_name is not None else os.fspath(source)
-        return FindingStream(_path_replies(os.fspath(source), name, fmt))
+        return DiagnosisCache()(_path_replies(os.fspath(source), name, fmt))
     scanner = Scanner(input_name, fmt)
     if isinstance(source, str):
         replies = scanner.scan_stream(io.BytesIO(source.encode("utf-8", "surrogateescape")))
@@ -56,15 +57,19 @@ def parse(
         replies = scanner.scan_stream(source)  # type: ignore[arg-type]
     else:
         replies = scanner.scan_lines(_as_lines(source))  # type: ignore[arg-type]
-    return FindingStream(replies)
+    return DiagnosisCache()(replies)
 
 
 def _path_replies(path: str, name: str | None, fmt: str) -> Iterator[Reply]:
-    """The replies in a file, opened when the first is asked for."""
+    """The replies in a file (plain or compressed), opened when the first is asked for."""
     from smtpcode.extract import Scanner
+    from smtpcode.inputs import open_input
 
-    with open(path, "rb") as stream:
-        yield from Scanner(name, fmt).scan_stream(stream)
+    opened = open_input(path, read_binary=True)
+    try:
+        yield from Scanner(name, fmt).scan_stream(opened.stream)
+    finally:
+        opened.close()
 
 
 def _as_lines(lines: Iterable[str] | Iterable[bytes]) -> Iterator[bytes]:

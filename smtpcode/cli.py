@@ -5,24 +5,23 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 
 from smtpcode.__about__ import __version__
+from smtpcode.formats import FORMATS, help_text
 
-if TYPE_CHECKING:
-    from smtpcode.parallel import ParallelParse
-    from smtpcode.records import Finding
-    from smtpcode.render.base import Renderer
-    from smtpcode.tally import Tally
+# The most --jobs accepted (pipeline.MAX_JOBS; not imported: the core loads lazily).
+MAX_JOBS = 64
 
 EXIT_OK = 0
 EXIT_NOTHING = 1
 EXIT_USAGE = 2
 EXIT_INPUT = 3
+EXIT_INTERRUPTED = 130
 
 app = typer.Typer(
     name="smtpcode",
@@ -361,29 +360,15 @@ def search(
     renderer.close()
 
 
-class InputFormat(StrEnum):
-    auto = "auto"
-    reply = "reply"
-    transcript = "transcript"
-    postfix = "postfix"
-    exim = "exim"
-    sendmail = "sendmail"
-    opensmtpd = "opensmtpd"
-    qmail = "qmail"
-    exchange = "exchange"
-    exception = "exception"
-    bounce = "bounce"
-    json = "json"
+# --format's choices: the families of smtpcode.formats, listed there once.
+InputFormat = StrEnum("InputFormat", {name: name for name in FORMATS})  # type: ignore[misc]
+AUTO_FORMAT = InputFormat("auto")
 
 
 @app.command(
     epilog=(
-        "\b\nInputs (recognised line by line, or per document):\n"
-        "  raw replies (250-.../250 ...), swaks, smtplib debug, PHPMailer and S:/C:\n"
-        "  transcripts; Postfix, Exim, Sendmail, OpenSMTPD and qmail logs; Exchange and\n"
-        "  Microsoft 365 NDR text; client exceptions (smtplib, nodemailer, JavaMail, PHP,\n"
-        "  .NET); bounce messages (RFC 3464 and others), one email or an mbox; JSON\n"
-        "  events of sending services (Amazon SES, SendGrid, Mailgun, ...).\n"
+        "\b\nInputs (recognised line by line, or per document; --format forces one;\n"
+        "plain, gzip, bzip2 or xz):\n" + help_text() + "\n"
         "\b\nExamples:\n"
         "  swaks --to x@example.com --server mx.example.com | smtpcode parse\n"
         "  smtpcode parse /var/log/mail.log bounce.eml\n"
@@ -418,17 +403,22 @@ def parse(
             help="Read every input as this family instead of recognising it.",
             case_sensitive=False,
         ),
-    ] = InputFormat.auto,
+    ] = AUTO_FORMAT,
     jobs: Annotated[
         int,
         typer.Option(
             "--jobs",
             "-j",
-            help="Processes for a big log file (0: one per CPU, 1: none besides this one). "
-            "The output is the same either way.",
+            help="Processes for a big log file (0: as many as there are idle CPUs, 1: none "
+            "besides this one). The output is the same either way.",
             min=0,
+            max=MAX_JOBS,
         ),
     ] = 0,
+    binary: Annotated[
+        bool,
+        typer.Option("--binary", help="Read binary files too instead of skipping them."),
+    ] = False,
 ) -> None:
     """Find and explain every SMTP reply in logs, transcripts, bounces and events.
 
@@ -436,118 +426,29 @@ def parse(
     meaning. With --json, one finding per line, with the input, line, reply text,
     recipient and command where the input shows them.
     """
-    from smtpcode.api import parse as parse_source
-    from smtpcode.render.write import OutputError
-    from smtpcode.tally import Tally
+    from smtpcode import pipeline
 
     renderer = _renderer(as_json, color)
-    tally = Tally()
-    status = EXIT_OK
+    options = pipeline.ParseOptions(fmt=fmt.value, jobs=jobs, summary=summary, read_binary=binary)
     try:
-        for name in files or ["-"]:
-            tally.inputs += 1
-            try:
-                live = False
-                if name == "-":
-                    source = sys.stdin.buffer
-                    live = _is_live(source)
-                    findings = parse_source(source, input_name="<stdin>", fmt=fmt.value)
-                else:
-                    findings = _parse_file(name, fmt.value, jobs, renderer, summary, tally)
-                fast = None if summary else renderer.rows_of(findings)
-                if fast is not None:
-                    rows, write = fast
-                    for data in rows:
-                        tally.findings += 1
-                        write(data)
-                        if live:  # a pipe may pause (tail -f): show each row now
-                            renderer.flush()
-                    continue
-                add, row = tally.add, renderer.parse_row
-                for finding in findings:
-                    if summary:
-                        add(finding)
-                        continue
-                    tally.findings += 1
-                    try:
-                        row(finding)
-                        if live:  # a pipe may pause (tail -f): show each row now
-                            renderer.flush()
-                    except BrokenPipeError:
-                        raise
-                    except OSError as exc:  # writing, not reading, failed
-                        raise OutputError(exc.errno, exc.strerror) from exc
-            except (BrokenPipeError, OutputError):
-                raise
-            except OSError as exc:
-                error(f"cannot read {name}: {exc.strerror or exc}")
-                status = EXIT_INPUT
+        report = pipeline.run(files or ["-"], options, None if summary else renderer)
         if summary:
-            renderer.parse_summary(tally)
+            renderer.parse_summary(report.tally)
         renderer.close()
     except BrokenPipeError:
         # The reader went away (| head): what it wanted was written; stop quietly.
         _quiet_stdout()
-    if status == EXIT_OK and tally.findings == 0:
-        status = EXIT_NOTHING
-    raise typer.Exit(status)
-
-
-def _parse_file(
-    name: str, fmt: str, jobs: int, renderer: Renderer, summary: bool, tally: Tally
-) -> Iterator[Finding]:
-    """The findings of one file to show; a big log is parsed by several processes,
-    which write their rows (or count them, for --summary) themselves."""
-    from smtpcode.api import parse as parse_source
-
-    jobs = jobs or _cpus()
-    rows = _no_rows if summary else renderer.row_maker()
-    out = _stdout_fd()
-    if jobs < 2 or rows is None or out is None:
-        return parse_source(_path(name), input_name=name, fmt=fmt)
-    from smtpcode import parallel
-
-    if not parallel.suitable(name, fmt):
-        return parse_source(_path(name), input_name=name, fmt=fmt)
-    # What this process wrote must come before what the workers write.
-    renderer.flush()
-    sys.stdout.buffer.flush()
-    job = parallel.ParallelParse(name, name, fmt, jobs, out, rows)
-    return _counted(job, tally, summary)
-
-
-def _counted(job: ParallelParse, tally: Tally, summary: bool) -> Iterator[Finding]:
-    """The job's findings to show; what its workers wrote or counted goes to the tally
-    too, also when the reader went away (| head)."""
-    try:
-        yield from job
-    finally:
-        if summary:
-            tally.findings += job.summary.findings
-            tally.by_code.update(job.summary.by_code)
-            tally.by_class.update(job.summary.by_class)
-            tally.by_reason.update(job.summary.by_reason)
-        else:
-            tally.findings += job.written
-
-
-def _no_rows() -> None:
-    return None  # --summary: the workers count, they write nothing
-
-
-def _stdout_fd() -> int | None:
-    """Standard output's file descriptor, when it has a real one."""
-    try:
-        return sys.stdout.buffer.fileno()
-    except (AttributeError, OSError, ValueError):
-        return None
-
-
-def _cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
+        raise typer.Exit(EXIT_OK) from None
+    for skipped in report.skipped:
+        error(f"{skipped.input}: {skipped.why}")
+    for problem in report.problems:
+        where = f"{problem.input}:{problem.line}" if problem.line else problem.input
+        error(f"cannot read {where}: {problem.why}")
+    if report.interrupted:
+        raise typer.Exit(EXIT_INTERRUPTED)
+    if report.problems:
+        raise typer.Exit(EXIT_INPUT)
+    raise typer.Exit(EXIT_OK if report.findings else EXIT_NOTHING)
 
 
 def _quiet_stdout() -> None:
@@ -559,22 +460,6 @@ def _quiet_stdout() -> None:
         pass
     finally:
         os.close(devnull)
-
-
-def _is_live(stream: object) -> bool:
-    """Whether standard input is a pipe or terminal rather than a file."""
-    import stat
-
-    try:
-        return not stat.S_ISREG(os.fstat(stream.fileno()).st_mode)  # type: ignore[attr-defined]
-    except (AttributeError, OSError, ValueError):
-        return False
-
-
-def _path(name: str) -> os.PathLike[str]:
-    from pathlib import Path
-
-    return Path(name)
 
 
 def main() -> None:

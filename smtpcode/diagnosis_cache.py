@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING
 
 from smtpcode.diagnose import diagnose
 from smtpcode.records import FINDING_REST, finding_with
+from smtpcode.rows import FindingEncoder
 
 if TYPE_CHECKING:
     from smtpcode.records import Finding, Reply
-    from smtpcode.render.parse_rows import FindingEncoder, RowTemplate
+    from smtpcode.rows import RowEncoder, RowTemplate
 
 
 # Distinct reply shapes remembered; beyond this the memory starts afresh.
@@ -89,7 +90,7 @@ class DiagnosisCache:
             # No reply is this long (RFC 5321: 512 octets a line); a line made to look
             # like one is cut before diagnosis reads it.
             text = reply.text or ""
-            return diagnose(dataclasses.replace(reply, text=text[:MAX_TEXT] + "…"))
+            return diagnose(dataclasses.replace(reply, text=text[:MAX_TEXT] + "…", truncated=True))
         known = self._seen.get(key)
         if known is not None:
             # The same diagnosis, for this reply.
@@ -105,11 +106,17 @@ class DiagnosisCache:
         # map(), not a generator: one Python frame less per reply.
         return map(self.finding, replies)
 
-    def rows(self, replies: Iterable[Reply], encoder: FindingEncoder) -> Iterator[bytes]:
-        """encoder.line(finding) for the finding of each reply. A reply of a shape seen
+    def rows(self, replies: Iterable[Reply], encoder: RowEncoder) -> Iterator[bytes]:
+        """encoder.line(finding) for the finding of each reply. With the JSON encoder, a
+        reply of a shape seen
         before gets its row from that shape's JSON template, with no Finding made and
         no template looked up by the finding's fields: the same bytes
         (tests/test_parse_stream.py) for less work."""
+        if not isinstance(encoder, FindingEncoder):
+            return map(encoder.line, map(self.finding, replies))
+        return self._json_rows(replies, encoder)
+
+    def _json_rows(self, replies: Iterable[Reply], encoder: FindingEncoder) -> Iterator[bytes]:
         templates = self._templates
         fill = encoder.fill
         for reply in replies:
@@ -122,27 +129,6 @@ class DiagnosisCache:
             if key is not None and key in self._seen:
                 templates[key] = encoder.template(finding)
             yield encoder.line(finding)
-
-
-class FindingStream:
-    """The findings of a stream of replies, as an iterator; or, instead, their JSON rows
-    (rows()), which take the shortcut of DiagnosisCache.rows(). Both read the same replies:
-    what one has taken, the other does not see again."""
-
-    def __init__(self, replies: Iterable[Reply]) -> None:
-        self._replies = iter(replies)
-        self._findings = DiagnosisCache()
-        self._map = map(self._findings.finding, self._replies)
-
-    def __iter__(self) -> Iterator[Finding]:
-        # The map itself: a for loop then costs no Python call per finding.
-        return self._map
-
-    def __next__(self) -> Finding:
-        return next(self._map)
-
-    def rows(self, encoder: FindingEncoder) -> Iterator[bytes]:
-        return self._findings.rows(self._replies, encoder)
 
 
 def _key(reply: Reply) -> tuple[object, ...] | None:

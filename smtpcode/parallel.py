@@ -1,60 +1,50 @@
-"""`smtpcode parse --jobs`: one big log file parsed by several processes, same output.
+"""One big log file read by several processes, with the output of one.
 
 A Postfix log is line-local: the replies of a line depend on that line alone. Such a file
-is cut into chunks at line ends; forked workers (sharing the catalogue and rules loaded
-before the fork) parse the chunks and write each chunk's rows to standard output when
-its turn comes, so rows come out in input order, byte for byte what one process writes.
-A worker holds one chunk's rows at a time: memory stays bounded.
+is cut into chunks at line ends; forked worker processes (sharing the catalogue and rules
+loaded before the fork) turn each chunk into its rows (or counts, for --summary) and hand
+them back; this process writes them in input order, so the output is byte for byte what
+one process writes. Workers write nothing themselves.
 
-Line-locality is checked, not assumed. The first chunk is read like any input and must
-end with a line-local family reading and nothing pending; every later chunk must consist
-of lines that family takes. At the first chunk that is not so, the workers stop and this
-process reads the rest of the file the usual way, from the state sequential reading has
-there: rebuilt from the first chunk and the lines just before the stop (the pure
-Postfix lines between changed nothing else).
+Line-locality is checked, not assumed. The first chunk is read here like any input and
+must end with a line-local family reading and nothing pending; every later chunk must
+consist of lines that family takes. At the first chunk that is not so (or that a worker
+failed on), the workers stop and this process reads the rest of the file the usual way,
+from the state sequential reading has there: rebuilt from the first chunk and the lines
+just before the stop (the pure Postfix lines between changed nothing else).
 """
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import io
 import os
-from collections import deque
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple, cast
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple, cast
 
-from smtpcode.diagnosis_cache import DiagnosisCache
 from smtpcode.extract import Scanner
+from smtpcode.extract.postfix import Postfix
 from smtpcode.extract.reader import SAMPLE, uses_bare_cr
 from smtpcode.extract.scanner import starts_document
 from smtpcode.extract.session import DEDUPE_WINDOW
-from smtpcode.render.parse_rows import FindingEncoder
-from smtpcode.render.write import OutputError, write_rows
-from smtpcode.tally import Tally
+from smtpcode.pipeline import ParseOptions, RunReport, Sink, encode, feed
+from smtpcode.records import Problem
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
 
-    from smtpcode.records import Finding
+    from smtpcode.diagnosis_cache import DiagnosisCache
+    from smtpcode.records import Reply
 
 # Bytes of input per chunk: big enough that the per-chunk work vanishes, small enough
 # that a chunk's rows (about six times its size as JSON) stay a few MB.
 CHUNK = 1 << 20
 # Smaller files are read by one process: starting workers would cost more than it saves.
 MIN_SIZE = 4 << 20
-# Parsed chunks a worker may hold while their turn to be written has not come: each is
-# some MB of rows.
-HELD = 3
+# Chunks handed to each worker ahead of the one to be written: keeps every worker busy
+# while bounding what waits in memory.
+AHEAD = 2
 # Lines at the head of the file that must be Postfix's for workers to be worth starting.
 PROBE_LINES = 20
-
-# `stop` values besides a chunk number: none yet, and standard output went away.
-_GOING = -1
-_BROKEN = -2
-
-# What a worker makes of a finding: its row as bytes (None: only counted, --summary).
-RowMaker = Callable[[], Callable[["Finding"], bytes] | None]
 
 
 def suitable(path: str, fmt: str) -> bool:
@@ -79,333 +69,248 @@ def suitable(path: str, fmt: str) -> bool:
     lines = [line for line in head.split(b"\n")[:-1] if line.strip()][:PROBE_LINES]
     if not lines or starts_document(lines[0]):
         return False
-    return all(line.find(b"postfix", 0, 160) >= 0 for line in lines)
+    claims = Postfix().claims
+    return all(claims(line) for line in lines)
 
 
-class ParallelParse:
-    """Parses one file with `jobs` worker processes writing rows to `out_fd` in order.
-
-    Iterating runs the workers and then yields the findings of whatever rest of the file
-    this process had to read itself (to be shown as usual). `written` and `summary` then
-    hold what the workers wrote and counted.
-    """
-
-    def __init__(
-        self,
-        path: str,
-        input_name: str,
-        fmt: str,
-        jobs: int,
-        out_fd: int,
-        rows: RowMaker,
-        chunk: int | None = None,
-    ) -> None:
-        self.path = path
-        self.input = input_name
-        self.fmt = fmt
-        self.jobs = max(1, jobs)
-        self.out_fd = out_fd
-        self.rows = rows
-        self.chunk = chunk or CHUNK
-        self.written = 0
-        self.summary = Tally()
-        # The line-local family must take every line of a later chunk; with
-        # --format postfix no other family reads, so there is nothing to check.
-        self.strict = fmt == "auto"
-        self._buffer = bytearray()
-
-    def __iter__(self) -> Iterator[Finding]:
-        import multiprocessing
-
-        # The first chunk is read here: if it shows the file is not line-local, no worker
-        # starts; if it is, the workers inherit what reading it prepared (the catalogue
-        # and rules loaded and compiled, the diagnoses and rows of the usual replies).
-        self._findings, self._row = DiagnosisCache(), self.rows()
-        with open(self.path, "rb") as f:
-            _, end = self._bounds(f, 0)
-            lines = self._count_lines(f, 0, end)
-            chunk = cast("BinaryIO", _Slice(f.fileno(), 0, end))
-            ok, out, n, counts = self._parse(0, chunk, 1, self._findings, self._row)
-            eof = end >= f.seek(0, os.SEEK_END)
-        if not ok:
-            yield from self._rest(0)
-            return
-        self.written += n
-        _merge(self.summary, counts)
-        write_rows(self.out_fd, out)
-        if eof:
-            return
-        ctx = multiprocessing.get_context("fork")
-        # What the workers inherit stays out of their garbage collector's way: collecting
-        # would touch (and so copy) every inherited page, in each worker.
-        gc.freeze()
-        chunks = os.path.getsize(self.path) // self.chunk + 2
-        # All shared state is guarded by `cond`. lines_before[k]: line ends before chunk
-        # k (-1 while unknown); state: next chunk to take, chunk whose turn it is to be
-        # written, first chunk not to be written by the workers (or _GOING / _BROKEN).
-        self._cond = ctx.Condition()
-        self._lines_before = ctx.Array("q", [0, lines] + [-1] * chunks, lock=False)
-        self._state = ctx.Array("q", [1, 1, _GOING], lock=False)
-        links = [ctx.Pipe(duplex=False) for _ in range(self.jobs)]
-        workers = [
-            ctx.Process(target=self._work, args=(sender,), daemon=True) for _, sender in links
-        ]
-        for worker in workers:
-            worker.start()
-        gc.unfreeze()  # here, what was frozen for the workers' sake may be collected again
-        for _, sender in links:
-            sender.close()
-        self._collect([receiver for receiver, _ in links], workers)
-        stop = self._state[2]
-        if stop == _BROKEN:
-            raise BrokenPipeError("standard output was closed")
-        if stop >= 0:
-            yield from self._rest(stop)
-
-    # -- the workers ------------------------------------------------------------------
-
-    def _work(self, link: Connection) -> None:
-        """A worker: takes chunks in turn, parses them and writes their rows in order.
-
-        A parsed chunk whose turn has not come is held (up to HELD) while the worker goes
-        on with the next one, so that one worker slowed down (a busy machine) does not
-        leave the other waiting."""
-        found = 0
-        summary = Tally()
-        error: str | tuple[str, int | None, str | None] | None = None
-        held: deque[_Parsed] = deque()
-        try:
-            with open(self.path, "rb") as f:
-                more = True
-                while more or held:
-                    while held:
-                        # Wait for the turn only when nothing else can be done.
-                        done = self._write(held[0], summary, wait=not more or len(held) >= HELD)
-                        if done is None:
-                            break
-                        held.popleft()
-                        found += done
-                    if more and len(held) < HELD:
-                        parsed = self._take(f, self._findings, self._row)
-                        if parsed is None:
-                            more = False
-                        else:
-                            held.append(parsed)
-        except KeyboardInterrupt:
-            error = "interrupted"
-        except OutputError as exc:
-            error = ("output", exc.errno, exc.strerror)
-        except BaseException as exc:  # reported; the parent reads the rest itself
-            error = f"{type(exc).__name__}: {exc}"
-        with contextlib.suppress(OSError, ValueError):  # the parent is gone
-            link.send((found, summary, error))
-        link.close()
-
-    def _take(
-        self,
-        f: BinaryIO,
-        findings: DiagnosisCache,
-        row: Callable[[Finding], bytes] | None,
-    ) -> _Parsed | None:
-        """Takes and parses the next chunk; None when there is none for the workers."""
-        cond, state, lines_before = self._cond, self._state, self._lines_before
-        with cond:
-            k = state[0]
-            if self._halted(k):
-                return None
-            state[0] = k + 1
-        try:
-            start, end = self._bounds(f, k)
-            if start < 0:
-                return None  # past the end of the file, as are the chunks after it
-            lines = self._count_lines(f, start, end)
-            with cond:
-                # The chunk's first line number waits only for the previous chunks'
-                # counts, not their parsing.
-                while lines_before[k] < 0 and not self._halted(k):
-                    cond.wait()
-                if self._halted(k):
-                    return None
-                before = lines_before[k]
-                lines_before[k + 1] = before + lines
-                cond.notify_all()
-            chunk = cast("BinaryIO", _Slice(f.fileno(), start, end))
-            ok, out, n, counts = self._parse(k, chunk, before + 1, findings, row)
-        except BaseException:
-            self._stop_at(k)
-            raise
-        return _Parsed(k, ok, out, n, counts)
-
-    def _write(self, parsed: _Parsed, summary: Tally, wait: bool) -> int | None:
-        """Writes a parsed chunk's rows in its turn: the number of its findings (0 when
-        the workers are not to write it), or None when its turn has not come and
-        `wait` is false."""
-        cond, state = self._cond, self._state
-        k = parsed.k
-        with cond:
-            while state[1] != k and not self._halted(k):
-                if not wait:
-                    return None
-                cond.wait()
-            if self._halted(k):
-                return 0
-            if not parsed.ok:
-                state[2] = k
-                cond.notify_all()
-                return 0
-        try:
-            write_rows(self.out_fd, parsed.rows)
-        except BrokenPipeError:
-            # The reader went away (| head) after some of the rows: they count as shown.
-            with cond:
-                state[2] = _BROKEN
-                cond.notify_all()
-        except OutputError:
-            self._stop_at(k)
-            raise
-        else:
-            with cond:
-                state[1] = k + 1
-                cond.notify_all()
-        _merge(summary, parsed.counts)
-        return parsed.found
-
-    def _halted(self, k: int) -> bool:
-        """Whether chunk k is not the workers' to write (called holding `cond`)."""
-        stop: int = self._state[2]
-        return stop != _GOING and k >= stop
-
-    def _bounds(self, f: BinaryIO, k: int) -> tuple[int, int]:
-        """Where chunk k starts and ends (-1, -1 past the end). Chunks start after the
-        first line end at or after k * chunk; the last one runs to the end."""
-        start = 0 if k == 0 else _line_start(f, k * self.chunk)
-        if start < 0:
-            return -1, -1
-        end = _line_start(f, (k + 1) * self.chunk)
-        return start, end if end >= 0 else f.seek(0, os.SEEK_END)
-
-    def _count_lines(self, f: BinaryIO, start: int, end: int) -> int:
-        """The line ends in [start, end), read into one buffer reused for every chunk."""
-        buffer = self._buffer
-        if len(buffer) < end - start:
-            buffer = self._buffer = bytearray(end - start)
-        view = memoryview(buffer)[: end - start]
-        f.seek(start)
-        got = f.readinto(view)  # type: ignore[attr-defined]
-        return buffer.count(b"\n", 0, got)
-
-    def _parse(
-        self,
-        k: int,
-        chunk: BinaryIO,
-        first_line: int,
-        findings: DiagnosisCache,
-        row: Callable[[Finding], bytes] | None,
-    ) -> tuple[bool, list[bytes], int, Tally | None]:
-        """One chunk's rows (or counts) and whether they are what sequential reading
-        gives: the first chunk must leave things so that the next can start afresh, a
-        later one must be all the line-local family's lines."""
-        if k == 0:
-            scanner = Scanner(self.input, self.fmt)
-            replies = scanner.scan_stream(chunk)
-        else:
-            scanner = Scanner(self.input, "postfix")
-            replies = scanner.scan_log(chunk, first_line)
-        # The rows wait for their turn in a list; they are written with writev, without
-        # joining them first (a chunk's rows are several MB of JSON).
-        out: list[bytes] = []
-        counts = Tally() if row is None else None
-        n = 0
-        if isinstance(row, FindingEncoder):
-            out += findings.rows(replies, row)
-            n = len(out)
-        elif row is not None:
-            add = out.append
-            for finding in findings(replies):
-                add(row(finding))
-            n = len(out)
-        else:
-            for finding in findings(replies):
-                n += 1
-                counts.add(finding)  # type: ignore[union-attr]
-        ok = scanner.resumable if k == 0 else not (self.strict and scanner.strays)
-        return ok, out, n, counts
-
-    def _stop_at(self, k: int) -> None:
-        with self._cond:
-            stop = self._state[2]
-            if stop == _GOING or 0 <= k < stop:
-                self._state[2] = k
-            self._cond.notify_all()
-
-    # -- the parent -------------------------------------------------------------------
-
-    def _collect(self, links: list[Connection], workers: list[Any]) -> None:
-        """Waits for the workers' reports; a worker that died unreported fails the run."""
-        from multiprocessing.connection import wait
-
-        pending: dict[Any, Any] = dict(zip(links, workers, strict=True))
-        while pending:
-            for ready in wait(list(pending)):
-                worker = pending.pop(ready)
-                link = cast("Connection", ready)
-                try:
-                    found, summary, error = link.recv()
-                except EOFError:
-                    worker.join()
-                    raise RuntimeError(f"a worker process died (exit {worker.exitcode})") from None
-                if error == "interrupted":
-                    raise KeyboardInterrupt
-                if isinstance(error, tuple):
-                    raise OutputError(*error[1:])
-                if error is not None:
-                    raise RuntimeError(f"a worker process failed: {error}")
-                self.written += found
-                _merge(self.summary, summary)
-                worker.join()
-
-    def _rest(self, k: int) -> Iterator[Finding]:
-        """The findings of chunks k onwards, read here from the state sequential reading
-        has at chunk k: the first chunk and the last lines before chunk k are read again
-        (their replies dropped), then the rest of the file."""
-        with open(self.path, "rb") as f:
-            parts: list[tuple[BinaryIO, int, bool]]
-            if k == 0:
-                parts = [(f, 1, True)]
-                first_line = 1
-            else:
-                start = _line_start(f, k * self.chunk)
-                if start < 0:
-                    return
-                first_line = self._lines_before[k] + 1
-                head_end = _line_start(f, self.chunk)
-                f.seek(0)
-                parts = [(io.BytesIO(f.read(head_end)), 1, True)]
-                if k > 1:
-                    # Lines before chunk k within DEDUPE_WINDOW still matter (a reply
-                    # printed twice counts once); older ones cannot.
-                    back = _lines_back(f, start, DEDUPE_WINDOW, floor=head_end)
-                    f.seek(back)
-                    tail = f.read(start - back)
-                    parts.append((io.BytesIO(tail), first_line - tail.count(b"\n"), False))
-                f.seek(start)
-                parts.append((f, first_line, False))
-            scanner = Scanner(self.input, self.fmt)
-            # The first chunk and the lines before chunk k give replies with line numbers.
-            replies = (
-                r for r in scanner.scan_parts(parts) if r.line is None or r.line >= first_line
-            )
-            yield from DiagnosisCache()(replies)
+class _Chunk(NamedTuple):
+    k: int
+    start: int
+    end: int
+    first_line: int
 
 
-class _Parsed(NamedTuple):
-    """A chunk parsed by a worker, waiting for its turn to be written."""
+class _Done(NamedTuple):
+    """A chunk as a worker hands it back."""
 
     k: int
     ok: bool
-    rows: list[bytes]
-    found: int
-    counts: Tally | None
+    rows: bytes
+    report: RunReport
+
+
+# What the workers inherit from the fork: set just before the pool starts.
+_JOB: tuple[str, str, ParseOptions, str | None] | None = None
+_CACHE: DiagnosisCache | None = None
+
+
+def parse_file(
+    path: str,
+    name: str,
+    options: ParseOptions,
+    kind: str | None,
+    jobs: int,
+    sink: Sink | None,
+    chunk: int | None = None,
+) -> RunReport:
+    """Reads `path` with `jobs` worker processes into `sink` (rows of `kind`, or only
+    counts when `kind` is None or options.summary)."""
+    global _JOB, _CACHE
+    import gc
+    import multiprocessing
+
+    from smtpcode.diagnosis_cache import DiagnosisCache
+
+    report = RunReport()
+    report.tally.inputs = 0  # counted by the caller
+    counting = kind is None or options.summary or sink is None
+    cache = DiagnosisCache()
+    chunks = _chunks(path, chunk or CHUNK)
+    # The first chunk is read here: if it shows the file is not line-local, no worker
+    # starts; if it is, the workers inherit what reading it prepared (the catalogue and
+    # rules loaded and compiled, the diagnoses of the usual replies).
+    first = chunks[0]
+    with open(path, "rb") as f:
+        scanner = Scanner(name, options.fmt)
+        replies = scanner.scan_stream(cast("BinaryIO", _Slice(f.fileno(), 0, first.end)))
+        out = _make(replies, options, None if counting else kind, cache, report)
+        report.problems += scanner.problems
+    if not scanner.resumable:
+        return _sequential(path, name, options, sink, report, 0, chunks, cache)
+    _emit(sink, out)
+    if len(chunks) == 1:
+        return report
+    _JOB, _CACHE = (path, name, options, None if counting else kind), cache
+    ctx = multiprocessing.get_context("fork")
+    # What the workers inherit stays out of their garbage collector's way: collecting
+    # would touch (and so copy) every inherited page, in each worker.
+    gc.freeze()
+    links: list[Connection] = []
+    workers = []
+    try:
+        for _ in range(jobs):
+            here, there = ctx.Pipe()
+            worker = ctx.Process(target=_serve, args=(there,), daemon=True)
+            worker.start()
+            there.close()
+            links.append(here)
+            workers.append(worker)
+    finally:
+        gc.unfreeze()
+        _JOB = _CACHE = None
+    stop: int | None = None
+    try:
+        # Chunk k goes to worker k % jobs, which answers its chunks in the order given:
+        # the answers are read in input order with no thread and no shared lock.
+        later = chunks[1:]
+        sent = 0
+        for _ in range(min(len(later), jobs * AHEAD)):
+            links[sent % jobs].send(later[sent])
+            sent += 1
+        for n, item in enumerate(later):
+            try:
+                done: _Done = links[n % jobs].recv()
+            except (EOFError, OSError):  # the worker died: this process reads on
+                stop = item.k
+                break
+            if not done.ok:
+                stop = done.k
+                break
+            _emit(sink, done.rows)
+            report.merge(done.report)
+            if sent < len(later):
+                links[sent % jobs].send(later[sent])
+                sent += 1
+    finally:
+        for link in links:
+            link.close()
+        for worker in workers:
+            worker.terminate()
+            worker.join()
+    if stop is not None:
+        return _sequential(path, name, options, sink, report, stop, chunks, cache)
+    return report
+
+
+def _serve(link: Connection) -> None:
+    """A worker: answers each chunk it is given with its rows, until the link closes."""
+    while True:
+        try:
+            item = link.recv()
+        except (EOFError, OSError, KeyboardInterrupt):
+            return
+        try:
+            link.send(_work(item))
+        except (OSError, KeyboardInterrupt):
+            return
+
+
+def _work(item: _Chunk) -> _Done:
+    """A worker: one chunk's rows (or counts), and whether they are what sequential
+    reading gives (every line the line-local family's)."""
+    assert _JOB is not None and _CACHE is not None
+    path, name, options, kind = _JOB
+    report = RunReport()
+    report.tally.inputs = 0
+    try:
+        with open(path, "rb") as f:
+            scanner = Scanner(name, "postfix")
+            stream = cast("BinaryIO", _Slice(f.fileno(), item.start, item.end))
+            replies = scanner.scan_log(stream, item.first_line)
+            rows = _make(replies, options, kind, _CACHE, report)
+    except Exception:  # the chunk is read again by the parent, which records why
+        return _Done(item.k, False, b"", report)
+    strict = options.fmt == "auto"
+    ok = not (strict and scanner.strays) and not scanner.problems
+    return _Done(item.k, ok, rows, report)
+
+
+def _make(
+    replies: Iterator[Reply],
+    options: ParseOptions,
+    kind: str | None,
+    cache: DiagnosisCache,
+    report: RunReport,
+) -> bytes:
+    """A chunk's rows joined (b"" when only counting); the counts go to report."""
+    if kind is None:
+        feed(replies, options, None, report, cache=cache)
+        return b""
+    rows = list(encode(replies, kind, options.keep, cache))
+    report.tally.findings += len(rows)
+    return b"".join(rows)
+
+
+def _emit(sink: Sink | None, rows: bytes) -> None:
+    if rows and sink is not None:
+        sink.write_rows([rows])
+
+
+def _sequential(
+    path: str,
+    name: str,
+    options: ParseOptions,
+    sink: Sink | None,
+    report: RunReport,
+    k: int,
+    chunks: list[_Chunk],
+    cache: DiagnosisCache,
+) -> RunReport:
+    """Chunks k onwards, read here from the state sequential reading has at chunk k: the
+    first chunk and the last lines before chunk k are read again (their replies dropped),
+    then the rest of the file."""
+    with open(path, "rb") as f:
+        parts: list[tuple[BinaryIO, int, bool]]
+        if k == 0:
+            parts = [(f, 1, True)]
+            first_line = 1
+        else:
+            start, first_line = chunks[k].start, chunks[k].first_line
+            head_end = chunks[0].end
+            f.seek(0)
+            parts = [(io.BytesIO(f.read(head_end)), 1, True)]
+            if k > 1:
+                # Lines before chunk k within DEDUPE_WINDOW still matter (a reply
+                # printed twice counts once); older ones cannot.
+                back = _lines_back(f, start, DEDUPE_WINDOW, floor=head_end)
+                f.seek(back)
+                tail = f.read(start - back)
+                parts.append((io.BytesIO(tail), first_line - tail.count(b"\n"), False))
+            f.seek(start)
+            parts.append((f, first_line, False))
+        scanner = Scanner(name, options.fmt)
+        # The first chunk and the lines before chunk k give replies with line numbers.
+        replies = (r for r in scanner.scan_parts(parts) if r.line is None or r.line >= first_line)
+        try:
+            feed(replies, options, sink, report, cache=cache)
+        except (KeyboardInterrupt, BrokenPipeError):
+            raise
+        except OSError:
+            raise
+        except Exception as exc:
+            report.problems.append(Problem(name, None, f"{type(exc).__name__}: {exc}"))
+        report.problems += scanner.problems
+    return report
+
+
+def _chunks(path: str, size: int) -> list[_Chunk]:
+    """The file cut at the first line start after every `size` bytes, with each chunk's
+    first line number (one pass counting line ends)."""
+    out: list[_Chunk] = []
+    with open(path, "rb") as f:
+        total = f.seek(0, os.SEEK_END)
+        start, line = 0, 1
+        while start < total:
+            end = _line_start(f, start + size) if start + size < total else total
+            if end < 0:
+                end = total
+            out.append(_Chunk(len(out), start, end, line))
+            line += _count(f, start, end)
+            start = end
+    return out or [_Chunk(0, 0, 0, 1)]
+
+
+def _count(f: BinaryIO, start: int, end: int) -> int:
+    f.seek(start)
+    n = 0
+    left = end - start
+    while left > 0:
+        data = f.read(min(left, 1 << 20))
+        if not data:
+            break
+        n += data.count(b"\n")
+        left -= len(data)
+    return n
 
 
 class _Slice:
@@ -447,12 +352,3 @@ def _lines_back(f: BinaryIO, end: int, count: int, floor: int) -> int:
             return start
         at = nl
     return start + at + 1
-
-
-def _merge(total: Tally, part: Tally | None) -> None:
-    if part is None:
-        return
-    total.findings += part.findings
-    total.by_code.update(part.by_code)
-    total.by_class.update(part.by_class)
-    total.by_reason.update(part.by_reason)

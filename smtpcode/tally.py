@@ -1,5 +1,6 @@
 """Counts over the findings of `parse --summary`: how often each code, class and reason
-occurred in a day's log. A fact computed by the core; renderers only lay it out."""
+occurred in a day's log. Mergeable, so that the parts of a run (inputs, processes)
+add up to the same counts. A fact computed by the core; renderers only lay it out."""
 
 from __future__ import annotations
 
@@ -32,6 +33,14 @@ class Tally:
         self.by_code[code_of(finding)] += 1
         self.by_class[finding.klass or NONE] += 1
         self.by_reason[finding.reason] += 1
+
+    def merge(self, other: Tally) -> None:
+        """Adds the counts of another part of the run (another input, another process)."""
+        self.inputs += other.inputs
+        self.findings += other.findings
+        self.by_code.update(other.by_code)
+        self.by_class.update(other.by_class)
+        self.by_reason.update(other.by_reason)
 
     def tables(self) -> list[tuple[str, list[tuple[str, int]]]]:
         """The counts to show, each most frequent first (ties in name order)."""

@@ -8,7 +8,6 @@ CRLF line ends) at various places.
 from __future__ import annotations
 
 import importlib.util
-import os
 import random
 import sys
 from collections.abc import Callable
@@ -18,9 +17,9 @@ import pytest
 
 from smtpcode import parallel
 from smtpcode.api import parse
-from smtpcode.parallel import ParallelParse
+from smtpcode.pipeline import ParseOptions, RunReport
 from smtpcode.records import Finding
-from smtpcode.render.parse_rows import FindingEncoder, plain_row
+from smtpcode.rows import FindingEncoder, plain_row
 from smtpcode.tally import Tally
 
 BENCH = Path(__file__).parent.parent / "bench" / "bench_parse.py"
@@ -72,7 +71,7 @@ def _json_rows() -> Callable[[Finding], bytes]:
 
 
 def _plain_rows() -> Callable[[Finding], bytes]:
-    return lambda finding: (plain_row(finding) + "\n").encode()
+    return lambda finding: (plain_row(finding) + "\n").encode("utf-8", "backslashreplace")
 
 
 def _sequential(
@@ -82,41 +81,48 @@ def _sequential(
     return b"".join(row(f) for f in parse(path, input_name="in.log", fmt=fmt))
 
 
+class _Collect:
+    """A sink keeping the rows it is handed."""
+
+    def __init__(self, kind: str) -> None:
+        self.row_kind = kind
+        self.rows: list[bytes] = []
+
+    def parse_row(self, finding: Finding) -> None:
+        raise AssertionError("rows are handed over ready")
+
+    def write_rows(self, rows: list[bytes]) -> None:
+        self.rows += rows
+
+    def flush(self) -> None:
+        pass
+
+
 def _parallel(
-    path: Path,
-    tmp_path: Path,
-    rows: Callable[[], Callable[[Finding], bytes] | None],
-    jobs: int = 2,
-    fmt: str = "auto",
-) -> tuple[bytes, ParallelParse]:
-    out = tmp_path / "out"
-    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-    try:
-        job = ParallelParse(str(path), "in.log", fmt, jobs, fd, rows, chunk=CHUNK)
-        rest = list(job)
-    finally:
-        os.close(fd)
-    row = rows()
-    tail = b"".join(row(f) for f in rest) if row is not None else b""
-    return out.read_bytes() + tail, job
+    path: Path, kind: str | None, jobs: int = 2, fmt: str = "auto"
+) -> tuple[bytes, RunReport]:
+    sink = _Collect(kind) if kind is not None else None
+    options = ParseOptions(fmt=fmt, summary=kind is None)
+    report = parallel.parse_file(str(path), "in.log", options, kind, jobs, sink, chunk=CHUNK)
+    return (b"".join(sink.rows) if sink is not None else b""), report
 
 
 @pytest.mark.parametrize("jobs", [1, 2, 3])
 def test_a_postfix_log_is_read_by_the_workers_alone(log: Path, tmp_path: Path, jobs: int) -> None:
     assert log.stat().st_size > 20 * CHUNK
-    got, job = _parallel(log, tmp_path, _json_rows, jobs)
+    got, report = _parallel(log, "json", jobs)
     assert got == _sequential(log, _json_rows)
-    assert job.written == got.count(b"\n") > 0
+    assert report.findings == got.count(b"\n") > 0 and report.problems == []
 
 
 def test_plain_rows_and_counts(log: Path, tmp_path: Path) -> None:
-    got, _ = _parallel(log, tmp_path, _plain_rows)
+    got, _ = _parallel(log, "tsv")
     assert got == _sequential(log, _plain_rows)
-    _, job = _parallel(log, tmp_path, lambda: None)
+    _, report = _parallel(log, None)
     expected = Tally()
     for finding in parse(log):
         expected.add(finding)
-    assert (job.summary.findings, job.summary.by_reason) == (
+    assert (report.tally.findings, report.tally.by_reason) == (
         expected.findings,
         expected.by_reason,
     )
@@ -130,10 +136,10 @@ def test_lines_of_other_families_stop_the_workers_there(
     extra = rng.sample(STRAYS, rng.randint(1, 3))
     where = sorted(rng.random() for _ in extra)
     mixed = _with(log, tmp_path, where, extra, crlf=seed % 2 == 1)
-    got, _ = _parallel(mixed, tmp_path, _json_rows)
+    got, _ = _parallel(mixed, "json")
     assert got == _sequential(mixed, _json_rows)
     # --format postfix: the other lines are nobody's, the workers read on.
-    got, _ = _parallel(mixed, tmp_path, _json_rows, fmt="postfix")
+    got, _ = _parallel(mixed, "json", fmt="postfix")
     assert got == _sequential(mixed, _json_rows, fmt="postfix")
 
 
@@ -145,7 +151,7 @@ def test_a_mailbox_inside_a_log(log: Path, tmp_path: Path, where: float) -> None
         b"<a@example.com>:\nRemote host said: 550 5.1.1 unknown user\n"
     )
     mixed = _with(log, tmp_path, [where], [bounce], crlf=False)
-    got, _ = _parallel(mixed, tmp_path, _json_rows)
+    got, _ = _parallel(mixed, "json")
     assert got == _sequential(mixed, _json_rows)
 
 

@@ -20,7 +20,7 @@ from smtpcode.diagnose import diagnose
 from smtpcode.diagnosis_cache import DiagnosisCache, shape
 from smtpcode.extract import scan
 from smtpcode.records import Reply
-from smtpcode.render.parse_rows import FindingEncoder, dumps
+from smtpcode.rows import FindingEncoder, dumps
 
 DATA = Path(__file__).parent / "data"
 BENCH = Path(__file__).parent.parent / "bench" / "bench_parse.py"

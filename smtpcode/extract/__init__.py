@@ -4,6 +4,7 @@ and sending-service JSON. One module per input family; `scanner` detects and str
 
 from __future__ import annotations
 
-from smtpcode.extract.scanner import FORMATS, Scanner, scan
+from smtpcode.extract.scanner import Scanner, scan
+from smtpcode.formats import FORMATS
 
 __all__ = ["FORMATS", "Scanner", "scan"]

@@ -11,6 +11,7 @@ see _numbered): in a big log it steps over the lines that quote nothing.
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -18,20 +19,10 @@ from itertools import chain
 from typing import TYPE_CHECKING, BinaryIO, cast
 
 from smtpcode.extract import bounce, esp_json
-from smtpcode.extract.client_errors import ClientErrors
-from smtpcode.extract.dsn_fields import DsnFields
-from smtpcode.extract.embedded import Embedded
-from smtpcode.extract.exchange import Exchange
-from smtpcode.extract.exim import Exim
 from smtpcode.extract.mime import is_mbox_from
-from smtpcode.extract.opensmtpd import OpenSmtpd
-from smtpcode.extract.postfix import Postfix
-from smtpcode.extract.qmail import Qmail
 from smtpcode.extract.reader import MAX_LINE, iter_blocks
-from smtpcode.extract.replies import RawReplies
-from smtpcode.extract.sendmail import Sendmail
 from smtpcode.extract.session import Session
-from smtpcode.extract.transcripts import Transcripts
+from smtpcode.formats import FAMILIES, FORMATS
 from smtpcode.records import Problem
 
 if TYPE_CHECKING:
@@ -40,40 +31,15 @@ if TYPE_CHECKING:
     from smtpcode.records import Reply
 
 
-# The order matters only among families that could claim the same line: start-anchored
-# transcript markers first, then raw replies, then the log formats, then the fallbacks.
 def _line_families() -> list[LineFamily]:
-    return [
-        Transcripts(),
-        RawReplies(),
-        Postfix(),
-        Exim(),
-        Sendmail(),
-        OpenSmtpd(),
-        Qmail(),
-        Exchange(),
-        ClientErrors(),
-        esp_json.JsonLines(),
-        DsnFields(),
-        Embedded(),
-    ]
+    """A fresh line reader of every family that reads lines, in smtpcode.formats' order."""
+    readers: list[LineFamily] = []
+    for family in FAMILIES:
+        if family.reader is not None:
+            module, name = family.reader.split(":")
+            readers.append(getattr(importlib.import_module(module), name)())
+    return readers
 
-
-# Values of --format: each names the families it allows.
-FORMATS: dict[str, tuple[str, ...]] = {
-    "auto": (),
-    "reply": ("reply",),
-    "transcript": ("transcript", "reply"),
-    "postfix": ("postfix",),
-    "exim": ("exim",),
-    "sendmail": ("sendmail",),
-    "opensmtpd": ("opensmtpd",),
-    "qmail": ("qmail",),
-    "exchange": ("exchange",),
-    "exception": ("exception",),
-    "bounce": (),
-    "json": ("json",),
-}
 
 # A header field name as an email's first line has it; most bounces start with one of
 # these, a mailbox file with "From ".

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Sequence
+    from collections.abc import Sequence
 
     from smtpcode.catalogue import Entry
     from smtpcode.compare import Comparison
@@ -23,18 +23,15 @@ class Renderer(Protocol):
     def entries(self, entries: Sequence[Entry]) -> None:
         """`list` and `search`: one compact row per code."""
 
+    # What `parse` hands over: ready rows of this kind ("json", "tsv"; made by
+    # smtpcode.rows for the pipeline) to write_rows(), or None: findings to parse_row().
+    row_kind: str | None
+
     def parse_row(self, finding: Finding) -> None:
         """`parse`: one row per finding, written as soon as it is found."""
 
-    def rows_of(
-        self, findings: Iterator[Finding]
-    ) -> tuple[Iterator[bytes], Callable[[bytes], None]] | None:
-        """The bytes parse_row() would write for each finding, made the cheapest way the
-        renderer knows, and what writes them; None: use parse_row()."""
-
-    def row_maker(self) -> Callable[[], Callable[[Finding], bytes]] | None:
-        """How another process makes the bytes parse_row() would write for a finding, to
-        write them itself (smtpcode.parallel); None when it cannot."""
+    def write_rows(self, rows: list[bytes]) -> None:
+        """`parse`: rows ready to write, made by the pipeline's encoder of row_kind."""
 
     def parse_summary(self, summary: Tally) -> None:
         """`parse --summary`: counts by code, class and reason."""

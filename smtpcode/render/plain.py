@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING, TextIO
 
 from smtpcode.render.layout import Row, diagnosis_rows, entries_of, entry_rows, heading, list_row
+from smtpcode.render.write import write_bytes
 from smtpcode.text import one_line, printable
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Sequence
+    from collections.abc import Sequence
 
     from smtpcode.catalogue import Entry
     from smtpcode.compare import Comparison
@@ -86,17 +86,16 @@ class PlainRenderer:
                 f"{code:<{code_w}}  {klass:<{class_w}}  {status:<{status_w}}  {printable(title)}\n"
             )
 
+    # `parse` hands this renderer ready tab-separated rows (smtpcode.rows.TsvEncoder).
+    row_kind: str | None = "tsv"
+
     def parse_row(self, finding: Finding) -> None:
-        # Tab-separated, one line per finding: ready for cut, sort and awk.
-        from smtpcode.render.parse_rows import plain_row
+        from smtpcode.rows import TsvEncoder
 
-        self.out.write(plain_row(finding) + "\n")
+        self.write_rows([TsvEncoder().line(finding)])
 
-    def rows_of(self, findings: Iterator[Finding]) -> None:
-        return None  # a row is a few cells: parse_row() costs little
-
-    def row_maker(self) -> Callable[[], Callable[[Finding], bytes]] | None:
-        return _plain_rows if self.out is sys.stdout else None
+    def write_rows(self, rows: list[bytes]) -> None:
+        write_bytes(self.out, rows)
 
     def parse_summary(self, summary: Tally) -> None:
         out = self.out
@@ -113,14 +112,3 @@ class PlainRenderer:
 
     def close(self) -> None:
         self.flush()
-
-
-def _plain_rows() -> Callable[[Finding], bytes]:
-    from smtpcode.render.parse_rows import plain_row
-
-    encoding, errors = sys.stdout.encoding, sys.stdout.errors or "strict"
-
-    def row(finding: Finding) -> bytes:
-        return (plain_row(finding) + "\n").encode(encoding, errors)
-
-    return row

@@ -22,7 +22,7 @@ from smtpcode.render.layout import (
 from smtpcode.text import printable
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Sequence
 
     from rich.console import RenderableType
 
@@ -134,10 +134,13 @@ class RichRenderer:
             table.add_row(text(code, style), text(title), text(klass, style), text(status))
         self.console.print(table)
 
+    # `parse` hands this renderer findings, drawn one by one.
+    row_kind: str | None = None
+
     def parse_row(self, finding: Finding) -> None:
         # One fixed-width line per finding, printed as it is found (a table would wait
         # for the end of the input).
-        from smtpcode.render.parse_rows import COLUMNS, cells
+        from smtpcode.rows import COLUMNS, cells
 
         row = cells(finding, with_input=False)
         if self._parse_widths is None:
@@ -173,11 +176,8 @@ class RichRenderer:
             parts += [Text(""), table]
         self.console.print(Group(*parts))
 
-    def rows_of(self, findings: Iterator[Finding]) -> None:
-        return None  # rows are drawn into a table, finding by finding
-
-    def row_maker(self) -> None:
-        return None  # a table is drawn by this process alone
+    def write_rows(self, rows: list[bytes]) -> None:
+        raise NotImplementedError("a terminal table is drawn from findings (row_kind None)")
 
     def flush(self) -> None:
         self.console.file.flush()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
+from typing import BinaryIO, TextIO
 
 # At most this many buffers per writev (POSIX guarantees 16; Linux takes 1024).
 _IOV_MAX = os.sysconf("SC_IOV_MAX") if hasattr(os, "sysconf") else 16
@@ -45,3 +46,21 @@ def write_rows(fd: int, rows: list[bytes]) -> None:
                 rest = memoryview(b"".join(batch))[done:]
                 while rest:
                     rest = rest[os.write(fd, rest) :]
+
+
+def write_bytes(out: TextIO, rows: list[bytes]) -> None:
+    """Writes rows of bytes to a text stream's binary buffer, after what its text layer
+    holds; to the text layer itself where there is no buffer (a test's StringIO)."""
+    binary: BinaryIO | None = getattr(out, "buffer", None)
+    with output_errors():
+        if binary is None:
+            out.write(b"".join(rows).decode("utf-8", "replace"))
+            return
+        out.flush()
+        try:
+            fd = binary.fileno()
+        except (AttributeError, OSError, ValueError):
+            binary.write(b"".join(rows))
+            return
+        binary.flush()
+        write_rows(fd, rows)

@@ -1,8 +1,10 @@
-"""What `parse` shows per finding, shared by the renderers, and its fast JSON encoding.
+"""A finding as one line of bytes, the way `parse` writes it: JSON (FindingEncoder) or
+tab-separated text (TsvEncoder), and the cells the rows of every output are made of.
 
-A day's log yields hundreds of thousands of findings with a few dozen distinct codes,
-so the JSON of the catalogue entries (the bulk of each line) is encoded once per pair of
-entries and spliced into each line.
+The pipeline owns these encoders (the rows can be made by any process of a run); the
+renderers only write the bytes. A day's log yields hundreds of thousands of findings
+with a few dozen distinct codes, so the JSON of the catalogue entries (the bulk of each
+line) is encoded once per pair of entries and spliced into each line.
 """
 
 from __future__ import annotations
@@ -228,6 +230,28 @@ def where(finding: Finding, with_input: bool) -> str:
     r = finding.reply
     line = str(r.line) if r.line is not None else "-"
     return f"{r.input}:{line}" if with_input and r.input else line
+
+
+class TsvEncoder:
+    """Finding -> one tab-separated line (plain_row), as UTF-8 bytes that never fail to
+    encode (a lone surrogate from undecodable input is written as an escape)."""
+
+    def line(self, finding: Finding) -> bytes:
+        return (plain_row(finding) + "\n").encode("utf-8", "backslashreplace")
+
+    __call__ = line
+
+
+RowEncoder = FindingEncoder | TsvEncoder
+
+
+def row_encoder(kind: str) -> RowEncoder:
+    """The encoder of a kind of rows: "json" or "tsv"."""
+    if kind == "json":
+        return FindingEncoder()
+    if kind == "tsv":
+        return TsvEncoder()
+    raise ValueError(f"unknown kind of rows {kind!r}")
 
 
 def plain_row(finding: Finding) -> str:
