@@ -339,18 +339,8 @@ def _gap(a: str, b: str) -> int:
         return 0
 
 
-def _data_file(name: str, env: str | None = None) -> Path:
-    """A bundled data file: beside the package in a wheel, at the repo's top in a checkout."""
-    if env and os.environ.get(env):
-        return Path(os.environ[env])
-    here = Path(__file__).resolve().parent
-    for candidate in (here / name, here.parent / name):
-        if candidate.is_file():
-            return candidate
-    raise CatalogueError(f"{name} not found beside {here}")
-
-
 def load_yaml(path: Path) -> Any:
+    """A YAML file read with the safe loader, unchecked (tests compare against it)."""
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -364,16 +354,17 @@ def load_yaml(path: Path) -> Any:
 
 
 def data_path(name: str, env: str | None = None) -> Path:
-    return _data_file(name, env)
+    """The data file in use: the one env names, else the bundled one."""
+    if env and os.environ.get(env):
+        return Path(os.environ[env])
+    from smtpcode.datafiles import bundled_path
+
+    return bundled_path(name)
 
 
 @cache
 def get_catalogue() -> Catalogue:
     """The catalogue, loaded once per process."""
-    from smtpcode.datacache import load_cached
+    from smtpcode.datafiles import load
 
-    path = _data_file("codes.yaml", ENV_CATALOGUE)
-    data = load_cached(path, load_yaml)
-    if not isinstance(data, Mapping):
-        raise CatalogueError(f"{path}: the catalogue must be a mapping")
-    return Catalogue(data, str(path))
+    return Catalogue(load("codes.yaml", ENV_CATALOGUE), str(data_path("codes.yaml", ENV_CATALOGUE)))
