@@ -111,7 +111,7 @@ _LISTS = {n: TEXTS for n in ("fix", "rfcs", "commands", "related", "actors", "as
 _LISTS |= {"notes": TEXTS, "rfc_text": TEXTS}
 _ENTRY = _fields(
     "code title status description when fix",
-    "class rfcs commands related actors associated notes rfc_text by_class",
+    "class rfcs commands related actors associated notes rfc_text retry by_class",
     code=CODE,
     by_class=Table(_fields("", "when fix", fix=TEXTS)),
     **_LISTS,
