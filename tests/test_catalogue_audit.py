@@ -84,6 +84,7 @@ FAMILIES = {
     "gordano": r"Gordano|\bGMS\b",
     "phpmailer": r"PHPMailer",
     "milter-greylist": r"milter-greylist",
+    "stalwart": r"Stalwart",
 }
 
 
@@ -203,3 +204,14 @@ def test_the_rfc_reply_text_finds_its_code_first(code: str, text: str) -> None:
     entry = get_catalogue().basic(code)
     assert entry is not None and text in entry.rfc_text
     assert search(text).entries[0].code == code
+
+
+VENDORS = "|".join(FAMILIES.values())
+
+
+@pytest.mark.parametrize("entry", ALL, ids=[str(e["code"]) for e in ALL])
+def test_descriptions_of_defined_codes_hold_no_vendor_asides(entry: dict[str, Any]) -> None:
+    # The description says what the RFCs and the registry define; how a product uses the
+    # code belongs in "when", where a vendor note backs it.
+    if entry["status"] in ("standard", "extension", "registry"):
+        assert not re.search(VENDORS, entry["description"]), entry["code"]
