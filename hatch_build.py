@@ -5,7 +5,9 @@ ever writing a cache in the user's home.
 Each YAML file listed in DATA_FILES (globs relative to the repository's top) goes into the
 wheel at smtpcode/<path>, and its checked JSON copy at smtpcode/_data/<path>.json; the
 copy records the SHA-256 of the YAML, and smtpcode uses it only while they match
-(smtpcode/datafiles.py). A file that fails its schema check fails the build.
+(smtpcode/datafiles.py). A file that fails its schema check (smtpcode/schemas.py, which
+must know every file listed here) fails the build. A folder of files is one line, e.g.
+"providers/*.yaml", with its schema in schemas.BY_FILE under the same pattern.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ class DataCopies(BuildHookInterface):  # type: ignore[type-arg]
         sys.path.insert(0, str(root))
         try:
             from smtpcode.datafiles import parse_yaml, prebuilt_record
-            from smtpcode.schemas import BY_FILE
+            from smtpcode.schemas import schema_for
         finally:
             sys.path.remove(str(root))
         include = build_data.setdefault("force_include", {})
@@ -47,7 +49,7 @@ class DataCopies(BuildHookInterface):  # type: ignore[type-arg]
                 if version == "editable":
                     continue  # an editable install reads the YAML of the checkout
                 raw = source.read_bytes()
-                data = parse_yaml(raw, source, BY_FILE[name])
+                data = parse_yaml(raw, source, schema_for(name))
                 copy = self._scratch / Path(name).with_suffix(".json")
                 copy.parent.mkdir(parents=True, exist_ok=True)
                 copy.write_text(prebuilt_record(raw, data), encoding="utf-8")

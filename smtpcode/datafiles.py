@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from smtpcode.catalogue import CatalogueError
-from smtpcode.schemas import BY_FILE, Problem, Spec, check
+from smtpcode.schemas import Problem, Spec, check, schema_for
 
 PACKAGE = Path(__file__).resolve().parent
 PREBUILT = "_data"
@@ -58,7 +58,7 @@ def prebuilt_record(raw: bytes, data: Any) -> str:
 
 def load(name: str, env: str | None = None) -> Mapping[str, Any]:
     """The checked data of a data file: the one env names, else the bundled one."""
-    spec = BY_FILE[name]
+    spec = schema_for(name)
     configured = os.environ.get(env) if env else None
     if configured:
         from smtpcode.datacache import load_cached

@@ -170,5 +170,18 @@ RULES = _fields(
     objects=Table(TEXT),
 )
 
-# The schema of each bundled data file, by its path relative to the package.
+# The schema of each data file, by its path relative to the repository's top; a pattern
+# ("providers/*.yaml") covers a folder of files of one kind.
 BY_FILE: dict[str, Spec] = {"codes.yaml": CODES, "rules.yaml": RULES}
+
+
+def schema_for(name: str) -> Spec:
+    """The schema of a data file ("codes.yaml", "providers/microsoft.yaml")."""
+    from fnmatch import fnmatchcase
+
+    if name in BY_FILE:
+        return BY_FILE[name]
+    for pattern, spec in BY_FILE.items():
+        if fnmatchcase(name, pattern):
+            return spec
+    raise KeyError(f"no schema for the data file {name}")

@@ -127,3 +127,13 @@ def test_a_stale_or_tampered_copy_is_ignored(package: Path) -> None:
 def test_the_bundled_files_fit_their_schemas() -> None:
     for name, spec in (("codes.yaml", CODES), ("rules.yaml", RULES)):
         parse_yaml((ROOT / name).read_bytes(), ROOT / name, spec)
+
+
+def test_a_folder_of_data_files_shares_one_schema(monkeypatch: pytest.MonkeyPatch) -> None:
+    from smtpcode import schemas
+
+    monkeypatch.setitem(schemas.BY_FILE, "providers/*.yaml", schemas.RULES)
+    assert schemas.schema_for("providers/microsoft.yaml") is schemas.RULES
+    assert schemas.schema_for("codes.yaml") is schemas.CODES
+    with pytest.raises(KeyError, match=r"no schema for the data file notes\.yaml"):
+        schemas.schema_for("notes.yaml")
