@@ -61,6 +61,47 @@ TEXTS = Items(TEXT)
 
 def check(data: object, spec: Spec) -> Problem | None:
     """The first problem of data against spec, or None when it fits."""
+    # Most data fits: a walk that builds no paths answers that in half the time, and
+    # only data that does not fit is walked again to say where.
+    return None if _fits(data, spec) else _problem(data, spec)
+
+
+def _fits(data: object, spec: Spec) -> bool:
+    stack: list[tuple[object, Spec]] = [(data, spec)]
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    while stack:
+        value, want = pop()
+        kind = type(want)
+        if kind is Scalar:
+            if not isinstance(value, want.types):  # type: ignore[union-attr]
+                return False
+        elif kind is Items:
+            if type(value) is not list:
+                return False
+            item = want.item  # type: ignore[union-attr]
+            if type(item) is Scalar:
+                types = item.types
+                if not all(isinstance(v, types) for v in value):
+                    return False
+            else:
+                extend((v, item) for v in value)
+        elif type(value) is not dict:
+            return False
+        elif kind is Table:
+            value_spec = want.value  # type: ignore[union-attr]
+            for key, item in value.items():
+                if not isinstance(key, str | int) or isinstance(key, bool):
+                    return False
+                push((item, value_spec))
+        else:
+            fields = want.fields  # type: ignore[union-attr]
+            if not fields.keys() >= value.keys() or not want.required <= value.keys():  # type: ignore[union-attr]
+                return False
+            extend((v, fields[k]) for k, v in value.items())
+    return True
+
+
+def _problem(data: object, spec: Spec) -> Problem | None:
     # An explicit stack, not recursion: a tampered copy nested 100,000 deep must not
     # raise RecursionError.
     stack: list[tuple[object, Spec, Path]] = [(data, spec, ())]
