@@ -29,6 +29,9 @@ PACKAGE = Path(__file__).resolve().parent
 PREBUILT = "_data"
 # Bumped when the shape of a prebuilt copy changes.
 FORMAT = 1
+# The data files nest a few levels; far below what the C loader survives.
+MAX_DEPTH = 64
+SAFE_NESTING = 5_000
 
 
 def bundled_path(name: str) -> Path:
@@ -108,11 +111,12 @@ def parse_yaml(raw: bytes, path: Path, spec: Spec) -> Mapping[str, Any]:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         # An alias needs an anchor ('&name'): without a '&' byte there is none to find.
-        if b"&" in raw:
-            for event in yaml.parse(raw, Loader=loader):
-                if isinstance(event, yaml.AliasEvent):
-                    line = event.start_mark.line + 1 if event.start_mark else "?"
-                    raise CatalogueError(f"{path}:{line}: YAML aliases are not allowed")
+        # Nesting is bounded by the brackets plus the longest line (indentation and
+        # "- - -" each take a column): below the bound the C loader is safe, above it
+        # the events are read first (the C loader recurses per level and crashes the
+        # interpreter somewhere past 10,000 levels).
+        if b"&" in raw or _nesting_bound(raw) > SAFE_NESTING:
+            _refuse_aliases_and_depth(yaml.parse(raw, Loader=loader), path)
         data = yaml.load(raw, Loader=loader)
     except yaml.YAMLError as exc:
         raise CatalogueError(f"{path} is not valid YAML: {exc}") from None
@@ -121,6 +125,32 @@ def parse_yaml(raw: bytes, path: Path, spec: Spec) -> Mapping[str, Any]:
         line = _line_of(raw, problem, loader)
         raise CatalogueError(f"{path}:{line}: {problem.message} (at {_where(data, problem)})")
     return data  # type: ignore[no-any-return]
+
+
+def _nesting_bound(raw: bytes) -> int:
+    longest = max(map(len, raw.split(b"\n")), default=0)
+    return raw.count(b"[") + raw.count(b"{") + longest
+
+
+def _refuse_aliases_and_depth(events: Any, path: Path) -> None:
+    import yaml
+
+    depth = 0
+    for event in events:
+        if isinstance(event, yaml.AliasEvent):
+            raise CatalogueError(f"{path}:{_line(event)}: YAML aliases are not allowed")
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise CatalogueError(
+                    f"{path}:{_line(event)}: nested more than {MAX_DEPTH} levels deep"
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def _line(event: Any) -> int | str:
+    return int(event.start_mark.line) + 1 if event.start_mark else "?"
 
 
 def _where(data: Any, problem: Problem) -> str:

@@ -137,3 +137,32 @@ def test_a_folder_of_data_files_shares_one_schema(monkeypatch: pytest.MonkeyPatc
     assert schemas.schema_for("codes.yaml") is schemas.CODES
     with pytest.raises(KeyError, match=r"no schema for the data file notes\.yaml"):
         schemas.schema_for("notes.yaml")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a: " + "[" * 200_000 + "]" * 200_000, "a:\n" + "- " * 200_000 + "x\n"],
+    ids=["flow", "block"],
+)
+def test_deep_nesting_is_refused_without_crashing(tmp_path: Path, text: str) -> None:
+    # The C loader recurses per level and takes the interpreter down near 100,000 levels:
+    # run it in a child so that a crash fails this test instead of the whole run.
+    path = tmp_path / "rules.yaml"
+    path.write_text(text, encoding="utf-8")
+    env = {**os.environ, "SMTPCODE_RULES": str(path), "SMTPCODE_CACHE_DIR": ""}
+    began = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "smtpcode", "explain", "550 5.1.1 unknown user"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=60,
+    )
+    assert time.perf_counter() - began < 20
+    assert done.returncode == 3, done.stderr
+    assert done.stderr == (
+        f"smtpcode: broken catalogue: {path}:2: nested more than 64 levels deep\n"
+        if text.startswith("a:\n")
+        else f"smtpcode: broken catalogue: {path}:1: nested more than 64 levels deep\n"
+    )
