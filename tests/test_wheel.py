@@ -62,11 +62,11 @@ def test_installed_wheel_explains(wheel: Path, tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
     env = {
-        k: v
-        for k, v in os.environ.items()
-        if k != "PYTHONPATH" and not k.startswith("SMTPCODE_") and k != "XDG_CACHE_HOME"
+        k: v for k, v in os.environ.items() if k != "PYTHONPATH" and not k.startswith("SMTPCODE_")
     }
     env["HOME"] = str(home)
+    xdg = tmp_path / "xdg-cache"
+    env["XDG_CACHE_HOME"] = str(xdg)
     done = subprocess.run(
         [str(bindir / "smtpcode"), "explain", "--json", "550"],
         cwd=tmp_path,
@@ -108,3 +108,4 @@ def test_installed_wheel_explains(wheel: Path, tmp_path: Path) -> None:
     )
     assert used.stdout == "True\n"
     assert list(home.iterdir()) == []
+    assert not xdg.exists()
