@@ -130,6 +130,9 @@ _WORD = re.compile(r"[a-z0-9]+")
 _FIELDS: tuple[tuple[str, float], ...] = (
     ("code", 8.0),
     ("title", 5.0),
+    # The reply texts the RFCs give: what a user pastes from a log ("Requested action not
+    # taken: mailbox unavailable") names its code as surely as the title does.
+    ("rfc_text", 4.0),
     ("description", 2.0),
     ("when", 2.0),
     ("fix", 1.0),
@@ -208,6 +211,7 @@ class SearchIndex:
             fields = {
                 "code": entry.code,
                 "title": entry.title,
+                "rfc_text": " ".join(entry.rfc_text),
                 "description": entry.description,
                 "when": entry.when,
                 "fix": " ".join(entry.fix),

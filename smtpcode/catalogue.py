@@ -42,6 +42,15 @@ class Entry:
     actors: tuple[str, ...] = ()
     associated: tuple[str, ...] = ()
     defined: bool = True
+    # What to do about this reply when its class's advice does not fit it (a 214 help
+    # text is no hand-over of a message); empty: the class's advice holds.
+    retry: str = ""
+    # The reply texts the RFCs give for the code ("Requested action not taken: mailbox
+    # unavailable"), for search and for recognising a default reply.
+    rfc_text: tuple[str, ...] = ()
+    # Ids of the catalogue's vendor_notes: which software behaves as the entry says, and
+    # for which versions or as of which date.
+    notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -58,6 +67,17 @@ class Entry:
             "actors": list(self.actors),
             "associated": list(self.associated),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class VendorNote:
+    """One claim about how a vendor's software or service behaves, with what it holds for."""
+
+    id: str
+    software: str  # the product or service, e.g. "Postfix", "Microsoft 365"
+    holds: str  # the versions or the date the claim holds for
+    text: str
+    source: str = ""  # where the vendor says so
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +113,9 @@ def _entry(raw: Mapping[str, Any], kind: str) -> Entry:
             related=_tuple(raw.get("related")),
             actors=_tuple(raw.get("actors")),
             associated=_tuple(raw.get("associated")),
+            retry=str(raw.get("retry", "")).strip(),
+            rfc_text=_tuple(raw.get("rfc_text")),
+            notes=_tuple(raw.get("notes")),
         )
     except (KeyError, TypeError) as exc:
         code = raw.get("code", "?") if isinstance(raw, Mapping) else "?"
@@ -128,6 +151,16 @@ class Catalogue:
             self._subjects = {str(e["code"]): _entry(e, "subject") for e in meta["subjects"]}
             self._basic = {str(e["code"]): _entry(e, "basic") for e in data["basic"]}
             self._enhanced = {str(e["code"]): _entry(e, "enhanced") for e in data["enhanced"]}
+            self.vendor_notes = {
+                str(k): VendorNote(
+                    id=str(k),
+                    software=str(v["software"]),
+                    holds=str(v["holds"]),
+                    text=str(v["text"]).strip(),
+                    source=str(v.get("source", "")),
+                )
+                for k, v in (data.get("vendor_notes") or {}).items()
+            }
             self._by_class: dict[tuple[str, str], Mapping[str, Any]] = {
                 (str(e["code"]), str(k)): v
                 for e in data["enhanced"]
@@ -137,6 +170,10 @@ class Catalogue:
             raise CatalogueError(f"{source}: malformed catalogue ({exc!r})") from None
 
     # -- lookup -----------------------------------------------------------------
+
+    def notes(self, entry: Entry) -> list[VendorNote]:
+        """The vendor notes an entry refers to."""
+        return [self.vendor_notes[n] for n in entry.notes if n in self.vendor_notes]
 
     def basic(self, code: str | BasicCode) -> Entry | None:
         return self._basic.get(str(code))
@@ -339,18 +376,8 @@ def _gap(a: str, b: str) -> int:
         return 0
 
 
-def _data_file(name: str, env: str | None = None) -> Path:
-    """A bundled data file: beside the package in a wheel, at the repo's top in a checkout."""
-    if env and os.environ.get(env):
-        return Path(os.environ[env])
-    here = Path(__file__).resolve().parent
-    for candidate in (here / name, here.parent / name):
-        if candidate.is_file():
-            return candidate
-    raise CatalogueError(f"{name} not found beside {here}")
-
-
 def load_yaml(path: Path) -> Any:
+    """A YAML file read with the safe loader, unchecked (tests compare against it)."""
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -364,16 +391,17 @@ def load_yaml(path: Path) -> Any:
 
 
 def data_path(name: str, env: str | None = None) -> Path:
-    return _data_file(name, env)
+    """The data file in use: the one env names, else the bundled one."""
+    if env and os.environ.get(env):
+        return Path(os.environ[env])
+    from smtpcode.datafiles import bundled_path
+
+    return bundled_path(name)
 
 
 @cache
 def get_catalogue() -> Catalogue:
     """The catalogue, loaded once per process."""
-    from smtpcode.datacache import load_cached
+    from smtpcode.datafiles import load
 
-    path = _data_file("codes.yaml", ENV_CATALOGUE)
-    data = load_cached(path, load_yaml)
-    if not isinstance(data, Mapping):
-        raise CatalogueError(f"{path}: the catalogue must be a mapping")
-    return Catalogue(data, str(path))
+    return Catalogue(load("codes.yaml", ENV_CATALOGUE), str(data_path("codes.yaml", ENV_CATALOGUE)))

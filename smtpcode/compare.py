@@ -205,8 +205,9 @@ def column(query: Query, catalogue: Catalogue | None = None) -> Column:
         code=code,
         klass=klass,
         class_label=label,
-        # RFC 3463 gives enhanced classes the retry semantics of the basic first digit.
-        retry=digit.retry if digit else "",
+        # An entry's own retry text (an informational 214 is no hand-over of a message),
+        # else its class's; RFC 3463 gives enhanced classes the basic first digit's.
+        retry=next((e.retry for e in entries if e.retry), digit.retry if digit else ""),
         entries=tuple(entries),
         subject=_subject(cat, query, entries),
         commands=tuple(dict.fromkeys(c for e in entries for c in e.commands)),
@@ -404,14 +405,26 @@ def _commands_sentence(columns: Sequence[Column]) -> str | None:
     parts = []
     if shared:
         parts.append(f"{_everyone(len(columns))} can answer {_join(_command_words(shared))}")
+    # The other commands, grouped by the codes that answer them: "only" is said of one
+    # code alone, so three codes can never each be the only one to answer MAIL.
+    answered_by: dict[tuple[str, ...], list[str]] = {}
+    for cmd in named:
+        codes = tuple(c.code for c in columns if _answers(c, cmd))
+        if cmd not in shared and len(codes) < len(columns):
+            answered_by.setdefault(codes, []).append(cmd)
+    also = " also" if shared else ""
     for c in columns:
-        own = [cmd for cmd in c.commands if cmd not in shared]
         if not c.commands:
             parts.append(f"the catalogue names no command for {c.code}")
-        elif own:
+    for codes, cmds in answered_by.items():
+        words = _join(_command_words(cmds))
+        if len(codes) == 1:
+            # Two codes with nothing in common: "214 answers HELP; 550 answers ..." says it.
             only = "only " if len(columns) > 2 or shared else ""
-            also = " also" if shared else ""
-            parts.append(f"{only}{c.code}{also} answers {_join(_command_words(own))}")
+            parts.append(f"{only}{codes[0]}{also} answers {words}")
+        else:
+            others = [c.code for c in columns if c.code not in codes]
+            parts.append(f"{_join(codes)} (not {_join(others, 'or')}){also} answer {words}")
     if not shared and all(c.commands for c in columns):
         parts.append("no command returns " + ("both" if len(columns) == 2 else "all of them"))
     return _capital("; ".join(parts)) + "."

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
 from typing import Any
 
-from smtpcode.catalogue import Catalogue, CatalogueError, Entry, data_path, get_catalogue, load_yaml
+from smtpcode.catalogue import Catalogue, CatalogueError, Entry, get_catalogue
 from smtpcode.codes import CLASS_BY_DIGIT
 from smtpcode.records import Finding, Reply
 
@@ -491,12 +491,9 @@ class Rules:
 
 @cache
 def get_rules() -> Rules:
-    from smtpcode.datacache import load_cached
+    from smtpcode.datafiles import load
 
-    data = load_cached(data_path("rules.yaml", ENV_RULES), load_yaml)
-    if not isinstance(data, Mapping):
-        raise CatalogueError("rules.yaml must be a mapping")
-    return Rules(data)
+    return Rules(load("rules.yaml", ENV_RULES))
 
 
 def _klass(basic: str | None, enhanced: str | None) -> tuple[str | None, str | None]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -231,3 +232,32 @@ def test_cli_same_code(run) -> None:
     code, out, _ = run("compare", "550", "550")
     assert code == 0
     assert "550 is compared with itself: there is no difference." in out
+
+
+def test_three_codes_never_call_two_codes_the_only_one() -> None:
+    c = compare(["450", "451", "452"])
+    commands = c.differences[2]
+    by_code = {col.code: set(col.commands) for col in c.columns}
+    for clause in commands.rstrip(".").split("; ")[1:]:
+        who = re.sub(r"\(not [^)]*\)", "", clause.split(" answer")[0])
+        codes = re.findall(r"\b4\d\d\b", who)
+        named = re.findall(r"\b[A-Z][A-Z-]+\b", clause.split(" answer")[1])
+        for cmd in named:
+            # Exactly the codes the clause names answer the command.
+            assert {code for code, cmds in by_code.items() if cmd in cmds} == set(codes), clause
+        if clause.startswith("only "):
+            assert len(codes) == 1, clause
+    assert commands == (
+        "All 3 can answer RCPT and END-OF-DATA; 450 and 451 (not 452) also answer ATRN; "
+        "451 and 452 (not 450) also answer MAIL; only 451 also answers BURL."
+    )
+
+
+def test_an_informational_reply_has_its_own_retry_advice() -> None:
+    c = compare(["214", "550"])
+    help_reply = c.columns[0]
+    entry = CAT.basic("214")
+    assert entry is not None and help_reply.retry == entry.retry
+    assert "message data" not in help_reply.retry
+    assert help_reply.retry.startswith("Nothing to retry")
+    assert c.columns[1].retry == CAT.first_digit["5"].retry

@@ -1,16 +1,21 @@
-"""The JSON copy of the bundled YAML files: used while the file is unchanged, never
-trusted beyond that, and never in the way."""
+"""The JSON copy of a user-supplied YAML file (SMTPCODE_CATALOGUE, SMTPCODE_RULES): used
+while the file is unchanged and the copy passes the file's schema, never trusted beyond
+that, and never in the way."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from smtpcode.catalogue import load_yaml
 from smtpcode.datacache import ENV_CACHE_DIR, cache_dir, load_cached
+from smtpcode.schemas import RULES, check
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,6 +34,10 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return where
 
 
+def _valid(data: object) -> bool:
+    return check(data, RULES) is None
+
+
 def _counting(calls: list[Path]):
     def parse(path: Path):
         calls.append(path)
@@ -39,8 +48,8 @@ def _counting(calls: list[Path]):
 
 def test_second_load_comes_from_the_copy_and_is_the_same(rules_copy: Path, cache: Path) -> None:
     calls: list[Path] = []
-    first = load_cached(rules_copy, _counting(calls))
-    second = load_cached(rules_copy, _counting(calls))
+    first = load_cached(rules_copy, _counting(calls), _valid)
+    second = load_cached(rules_copy, _counting(calls), _valid)
     assert calls == [rules_copy]
     assert second == first == load_yaml(rules_copy)
     assert [p.suffix for p in cache.iterdir()] == [".json"]
@@ -48,24 +57,24 @@ def test_second_load_comes_from_the_copy_and_is_the_same(rules_copy: Path, cache
 
 def test_a_changed_file_is_read_again(rules_copy: Path, cache: Path) -> None:
     calls: list[Path] = []
-    load_cached(rules_copy, _counting(calls))
+    load_cached(rules_copy, _counting(calls), _valid)
     text = rules_copy.read_text(encoding="utf-8")
     rules_copy.write_text(text.replace("version:", "# edited\nversion:", 1), encoding="utf-8")
     stat = rules_copy.stat()
     os.utime(rules_copy, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
-    again = load_cached(rules_copy, _counting(calls))
+    again = load_cached(rules_copy, _counting(calls), _valid)
     assert calls == [rules_copy, rules_copy]
     assert again == load_yaml(rules_copy)
 
 
 def test_a_damaged_copy_is_ignored_and_replaced(rules_copy: Path, cache: Path) -> None:
-    load_cached(rules_copy, load_yaml)
+    load_cached(rules_copy, load_yaml, _valid)
     (copy,) = cache.iterdir()
     copy.write_bytes(b'{"stamp": [1], "data": "not the rules"')  # cut short
     calls: list[Path] = []
-    assert load_cached(rules_copy, _counting(calls)) == load_yaml(rules_copy)
+    assert load_cached(rules_copy, _counting(calls), _valid) == load_yaml(rules_copy)
     assert calls == [rules_copy]
-    assert load_cached(rules_copy, _counting(calls)) == load_yaml(rules_copy)
+    assert load_cached(rules_copy, _counting(calls), _valid) == load_yaml(rules_copy)
     assert len(calls) == 1
 
 
@@ -74,7 +83,7 @@ def test_data_json_cannot_hold_is_not_cached(tmp_path: Path, cache: Path) -> Non
     path.write_text("when: 2026-11-29\n550: numeric key\n", encoding="utf-8")
     calls: list[Path] = []
     for _ in range(2):
-        data = load_cached(path, _counting(calls))
+        data = load_cached(path, _counting(calls), lambda _: True)
         assert data == load_yaml(path)
     assert len(calls) == 2
     assert not cache.exists() or not any(cache.iterdir())
@@ -84,7 +93,7 @@ def test_an_unwritable_cache_costs_nothing(rules_copy: Path, tmp_path: Path, mon
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory", encoding="utf-8")
     monkeypatch.setenv(ENV_CACHE_DIR, str(blocker / "cache"))
-    assert load_cached(rules_copy, load_yaml) == load_yaml(rules_copy)
+    assert load_cached(rules_copy, load_yaml, _valid) == load_yaml(rules_copy)
 
 
 def test_empty_setting_turns_the_cache_off(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -95,11 +104,37 @@ def test_empty_setting_turns_the_cache_off(monkeypatch: pytest.MonkeyPatch) -> N
     assert cache_dir() == Path("/somewhere/smtpcode")
 
 
-def test_cli_reads_the_catalogue_through_the_copy(tmp_path: Path) -> None:
-    import subprocess
-    import sys
+def test_a_copy_that_fails_the_schema_is_read_again(rules_copy: Path, cache: Path) -> None:
+    load_cached(rules_copy, load_yaml, _valid)
+    (copy,) = cache.iterdir()
+    stored = json.loads(copy.read_text(encoding="utf-8"))
+    stored["data"]["reasons"]["user-unknown"]["hard_bounce"] = "yes"  # tampered
+    copy.write_text(json.dumps(stored), encoding="utf-8")
+    calls: list[Path] = []
+    assert load_cached(rules_copy, _counting(calls), _valid) == load_yaml(rules_copy)
+    assert calls == [rules_copy]
 
-    env = {**os.environ, ENV_CACHE_DIR: str(tmp_path / "c")}
+
+def test_a_copy_nested_beyond_recursion_is_read_again(rules_copy: Path, cache: Path) -> None:
+    load_cached(rules_copy, load_yaml, _valid)
+    (copy,) = cache.iterdir()
+    stamp = json.loads(copy.read_text(encoding="utf-8"))["stamp"]
+    deep = "[" * 200_000 + "]" * 200_000
+    copy.write_text(f'{{"stamp": {json.dumps(stamp)}, "data": {deep}}}', encoding="utf-8")
+    calls: list[Path] = []
+    assert load_cached(rules_copy, _counting(calls), _valid) == load_yaml(rules_copy)
+    assert calls == [rules_copy]
+
+
+def test_cli_reads_user_files_through_the_copy(tmp_path: Path, rules_copy: Path) -> None:
+    codes = tmp_path / "codes.yaml"
+    shutil.copy(ROOT / "codes.yaml", codes)
+    env = {
+        **os.environ,
+        ENV_CACHE_DIR: str(tmp_path / "c"),
+        "SMTPCODE_CATALOGUE": str(codes),
+        "SMTPCODE_RULES": str(rules_copy),
+    }
     outs = [
         subprocess.run(
             [sys.executable, "-m", "smtpcode", "explain", "--json", "550 5.7.26 unauthenticated"],
@@ -112,3 +147,16 @@ def test_cli_reads_the_catalogue_through_the_copy(tmp_path: Path) -> None:
     assert outs[0].returncode == outs[1].returncode == 0
     assert outs[0].stdout == outs[1].stdout
     assert sorted(p.name.split("-")[0] for p in (tmp_path / "c").iterdir()) == ["codes", "rules"]
+
+
+def test_bundled_files_are_never_cached(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SMTPCODE_")}
+    env |= {"HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    done = subprocess.run(
+        [sys.executable, "-m", "smtpcode", "explain", "550 5.1.1 unknown user"],
+        capture_output=True,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -1,7 +1,10 @@
-"""The wheel carries codes.yaml and rules.yaml: smtpcode works from a fresh virtual environment."""
+"""The wheel carries codes.yaml and rules.yaml and their prebuilt JSON copies: smtpcode
+works from a fresh virtual environment, reads the copies, and writes nothing in the home
+directory."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -11,6 +14,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,6 +37,15 @@ def test_wheel_contains_the_data(wheel: Path) -> None:
     assert "smtpcode/codes.yaml" in names
     assert "smtpcode/rules.yaml" in names
     assert "smtpcode/cli.py" in names
+    with zipfile.ZipFile(wheel) as archive:
+        for name in ("codes", "rules"):
+            record = json.loads(archive.read(f"smtpcode/_data/{name}.json"))
+            yaml_bytes = archive.read(f"smtpcode/{name}.yaml")
+            assert record["sha256"] == hashlib.sha256(yaml_bytes).hexdigest()
+            assert (
+                record["sha256"] == hashlib.sha256((ROOT / f"{name}.yaml").read_bytes()).hexdigest()
+            )
+            assert record["data"] == yaml.safe_load(yaml_bytes)
 
 
 def test_installed_wheel_explains(wheel: Path, tmp_path: Path) -> None:
@@ -44,8 +57,16 @@ def test_installed_wheel_explains(wheel: Path, tmp_path: Path) -> None:
         check=True,
         capture_output=True,
     )
-    # Run from elsewhere so nothing can be found through the checkout.
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "SMTPCODE_CATALOGUE")}
+    # Run from elsewhere so nothing can be found through the checkout, with a home of its
+    # own to show that nothing is written there.
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {
+        k: v for k, v in os.environ.items() if k != "PYTHONPATH" and not k.startswith("SMTPCODE_")
+    }
+    env["HOME"] = str(home)
+    xdg = tmp_path / "xdg-cache"
+    env["XDG_CACHE_HOME"] = str(xdg)
     done = subprocess.run(
         [str(bindir / "smtpcode"), "explain", "--json", "550"],
         cwd=tmp_path,
@@ -70,3 +91,21 @@ def test_installed_wheel_explains(wheel: Path, tmp_path: Path) -> None:
         check=True,
     )
     assert "site-packages" in where.stdout
+    # The catalogue and the rules come from the prebuilt copies, not the YAML.
+    used = subprocess.run(
+        [
+            str(bindir / "python"),
+            "-c",
+            "import smtpcode.datafiles as d;"
+            "print(all(d._prebuilt(n, d.bundled_path(n).read_bytes()) is not None"
+            " for n in ('codes.yaml', 'rules.yaml')))",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert used.stdout == "True\n"
+    assert list(home.iterdir()) == []
+    assert not xdg.exists()
