@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
+from typer.core import TyperGroup
+
+try:  # Typer >= 0.26 vendors Click
+    from typer._click import exceptions as click_exceptions
+except ImportError:  # pragma: no cover - older Typer with Click beside it
+    from click import exceptions as click_exceptions  # type: ignore[no-redef]
 
 from smtpcode.__about__ import __version__
 from smtpcode.formats import FORMATS, help_text
@@ -23,7 +30,50 @@ EXIT_USAGE = 2
 EXIT_INPUT = 3
 EXIT_INTERRUPTED = 130
 
+
+def _forgiving_output() -> None:
+    """Text that cannot be encoded (a lone surrogate from an undecodable file name or
+    input) is written as an escape instead of stopping the program, in any locale."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError, TypeError):
+                reconfigure(errors="backslashreplace")
+
+
+class _OneLineErrors(TyperGroup):
+    """Usage errors as one line on stderr, `smtpcode: ...`, with status 2 (Click would
+    print a four-line block)."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        _forgiving_output()
+        kwargs["standalone_mode"] = False
+        try:
+            status = super().main(*args, **kwargs)
+        except click_exceptions.UsageError as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError":
+                # No arguments at all: the help is what the user needs, not an error.
+                sys.stderr.write(exc.format_message() + "\n")
+            else:
+                command = exc.ctx.command_path if exc.ctx is not None else "smtpcode"
+                message = exc.format_message().rstrip(".")
+                error(f"{message[:1].lower()}{message[1:]} (see: {command} --help)")
+            code = EXIT_USAGE
+        except typer.Abort:
+            code = EXIT_INTERRUPTED
+        except click_exceptions.ClickException as exc:
+            error(exc.format_message())
+            code = exc.exit_code
+        else:
+            # A command's own status (typer.Exit) comes back as the return value.
+            code = status if isinstance(status, int) else EXIT_OK
+        if not standalone_mode:
+            raise SystemExit(code)
+        sys.exit(code)
+
+
 app = typer.Typer(
+    cls=_OneLineErrors,
     name="smtpcode",
     help="Explain SMTP reply codes, enhanced status codes, mail logs and bounces.",
     no_args_is_help=True,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# Class names by first digit (GUIDE §3). 1yz exists in RFC 5321 §4.2.1 but no SMTP
+# Class names by first digit (README, "JSON"). 1yz exists in RFC 5321 §4.2.1 but no SMTP
 # command yields it; the catalogue keeps two folklore 1yz codes, so the name is needed.
 CLASS_BY_DIGIT: dict[str, str] = {
     "1": "preliminary",

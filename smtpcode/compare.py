@@ -17,7 +17,7 @@ from smtpcode.codes import Query, parse_query
 
 K = TypeVar("K", bound=Hashable)
 
-# How the class names of GUIDE §3 read after "is" / "are".
+# How the class names (README, "JSON") read after "is" / "are".
 _CLASS_WORDS = {"success": "successful"}
 # How the catalogue's actor names read in a sentence.
 _ACTOR_WORDS = {

@@ -342,7 +342,7 @@ class Rules:
         known = set(REASON_NAMES)
         if set(self.reasons) != known:
             raise CatalogueError(
-                f"rules.yaml: reasons must be exactly the GUIDE vocabulary "
+                f"rules.yaml: reasons must be exactly the documented vocabulary "
                 f"(missing {sorted(known - set(self.reasons))}, "
                 f"extra {sorted(set(self.reasons) - known)})"
             )

@@ -79,14 +79,14 @@ def open_input(name: str, read_binary: bool = False) -> Opened:
         regular = _is_regular(raw)
     try:
         head = _peek(raw)
-        if not isinstance(raw, io.BufferedReader):
+        if not hasattr(raw, "peek"):
             raw = cast("BinaryIO", _Prefixed(head, raw))
         compression = next((kind for magic, kind in _MAGIC if head.startswith(magic)), None)
         stream: BinaryIO = raw
         if compression is not None:
             stream = _decompressing(raw, compression)
             head = _peek(stream)
-            if not isinstance(stream, io.BufferedReader):
+            if not hasattr(stream, "peek"):
                 stream = cast("BinaryIO", _Prefixed(head, stream))
         for bom, codec in _UTF16_BOMS:
             if head.startswith(bom):

@@ -42,7 +42,7 @@ class Reply:
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """A reply with its meaning and diagnosis (GUIDE §3, "Finding")."""
+    """A reply with its meaning and diagnosis (README, "JSON": the finding)."""
 
     reply: Reply
     klass: str | None

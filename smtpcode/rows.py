@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import TYPE_CHECKING
 
@@ -24,8 +25,20 @@ TEMPLATE_CACHE = 4096
 COLUMNS = ("line", "code", "enhanced", "class", "reason", "meaning")
 
 
+# DEL and the C1 controls, which JSON may carry raw but a terminal may act on (0x9b is
+# a one-byte CSI): always written as \u escapes.
+_RAW_CONTROLS = re.compile("[\x7f-\x9f]")
+
+
+def _escape_controls(encoded: str) -> str:
+    if encoded.isascii() and "\x7f" not in encoded:
+        return encoded
+    return _RAW_CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", encoded)
+
+
 def dumps(obj: object) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(", ", ": "))
+    """JSON text as smtpcode writes it: UTF-8 kept, control characters escaped."""
+    return _escape_controls(json.dumps(obj, ensure_ascii=False, separators=(", ", ": ")))
 
 
 # Reply fields that differ between replies sharing one diagnosis: probed below by
@@ -80,7 +93,7 @@ class RowTemplate:
 
 
 class FindingEncoder:
-    """Finding -> the JSON line of GUIDE §3, equal to dumps(finding.to_dict()).
+    """Finding -> its JSON line (README, "JSON"), equal to dumps(finding.to_dict()).
 
     DiagnosisCache of one diagnosis (same codes, reason, advice, meaning, ...) differ only in
     their reply's input, line, text and recipient. For each diagnosis the JSON is cut
@@ -170,7 +183,10 @@ class FindingEncoder:
 
 
 _UNSET = object()
-_string = encode_basestring
+
+
+def _string(value: str) -> str:
+    return _escape_controls(encode_basestring(value))
 
 
 def _value(value: object) -> bytes:

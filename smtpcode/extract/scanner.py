@@ -14,7 +14,8 @@ from __future__ import annotations
 import importlib
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from itertools import chain
 from typing import TYPE_CHECKING, BinaryIO, cast
 
@@ -158,51 +159,69 @@ class Scanner:
         # Whether the sticky family may read stretches of lines at once (see _numbered).
         bulks = hint is not None and sticky.bulks
         for n, raw in chain([(lineno, line)], rest):
-            if isinstance(raw, list):
-                # Replies the sticky family read in bulk, the last on line n.
-                session.note(raw, n)
-                yield from raw
-                continue
-            out = take(raw, n, session)
-            if out is None:
-                for family in families:
-                    if family is not sticky:
-                        out = family.take(raw, n, session)
-                        if out is not None:
-                            sticky, take = family, family.take
-                            bulks = hint is not None and family.bulks
-                            if hint is not None and not bulks:
-                                hint.family = None
-                            break
-                else:
-                    # Nobody's line: it ends a reply being assembled.
-                    self.strays += 1
-                    if session.code is not None or session.held is not None:
-                        flushed = session.flush()
-                        session.note(flushed, n)
-                        yield from flushed
-                    if auto and raw.startswith(b"From ") and _mbox_from(raw):
-                        if hint is not None:
-                            hint.family = None
-                        # Only lines come once no family reads in bulk.
-                        yield from self._mailbox(n, raw, cast("Iterator[tuple[int, bytes]]", rest))
-                        return
-                    if bulks:
-                        hint.family = sticky  # type: ignore[union-attr]
+            # One line that an extractor cannot read (a bug meeting odd input) is
+            # recorded and skipped: the rest of the input is still read.
+            try:
+                if isinstance(raw, list):
+                    # Replies the sticky family read in bulk, the last on line n.
+                    session.note(raw, n)
+                    yield from raw
                     continue
-            if (session.code is not None or session.held is not None) and not sticky.assembles:
-                # A reply pending from an earlier line comes first.
-                out = session.flush() + out
-            if out:
-                session.note(out, n)
-                yield from out
-            if bulks:
-                # Only while nothing is pending may lines be read in bulk: what each
-                # gives is then what the sticky family's take() gives for it alone.
-                idle = session.code is None and session.held is None
-                hint.family = sticky if idle else None  # type: ignore[union-attr]
+                out = take(raw, n, session)
+                if out is None:
+                    for family in families:
+                        if family is not sticky:
+                            out = family.take(raw, n, session)
+                            if out is not None:
+                                sticky, take = family, family.take
+                                bulks = hint is not None and family.bulks
+                                if hint is not None and not bulks:
+                                    hint.family = None
+                                break
+                    else:
+                        # Nobody's line: it ends a reply being assembled.
+                        self.strays += 1
+                        if session.code is not None or session.held is not None:
+                            flushed = session.flush()
+                            session.note(flushed, n)
+                            yield from flushed
+                        if auto and raw.startswith(b"From ") and _mbox_from(raw):
+                            if hint is not None:
+                                hint.family = None
+                            # Only lines come once no family reads in bulk.
+                            yield from self._mailbox(
+                                n, raw, cast("Iterator[tuple[int, bytes]]", rest)
+                            )
+                            return
+                        if bulks:
+                            hint.family = sticky  # type: ignore[union-attr]
+                        continue
+                if (session.code is not None or session.held is not None) and not sticky.assembles:
+                    # A reply pending from an earlier line comes first.
+                    out = session.flush() + out
+                if out:
+                    session.note(out, n)
+                    yield from out
+                if bulks:
+                    # Only while nothing is pending may lines be read in bulk: what each
+                    # gives is then what the sticky family's take() gives for it alone.
+                    idle = session.code is None and session.held is None
+                    hint.family = sticky if idle else None  # type: ignore[union-attr]
+            except Exception as exc:
+                self.problems.append(Problem(self.input, n, why(exc)))
+                _drop_pending(session)
+                if hint is not None:
+                    hint.family = None
         self.resumable = sticky.line_local and session.code is None and session.held is None
-        yield from session.flush()
+        yield from self._guarded(session.flush, n)
+
+    def _guarded(self, replies: Callable[[], Iterable[Reply]], line: int) -> Iterator[Reply]:
+        """The replies of one document (an email, what is pending at the end); what its
+        extractor raises is recorded against it, and the next document is read."""
+        try:
+            yield from replies()
+        except Exception as exc:
+            self.problems.append(Problem(self.input, line, why(exc)))
 
     # -- documents ---------------------------------------------------------------------
 
@@ -218,7 +237,8 @@ class Scanner:
         previous_blank = False
         for lineno, line in rest:
             if previous_blank and line.startswith(b"From ") and _mbox_from(line):
-                yield from bounce.extract(message, start, self.input)
+                read = partial(bounce.extract, message, start, self.input)
+                yield from self._guarded(read, start)
                 message, start, size = [], lineno + 1, 0
                 previous_blank = False
                 continue
@@ -226,7 +246,7 @@ class Scanner:
             if size < MAX_MESSAGE:
                 message.append(line)
                 size += len(line) + 1
-        yield from bounce.extract(message, start, self.input)
+        yield from self._guarded(partial(bounce.extract, message, start, self.input), start)
 
     def _json_document(
         self,
@@ -243,9 +263,13 @@ class Scanner:
             if size > MAX_JSON_DOCUMENT:
                 break
         else:
-            found = esp_json.extract_document(
-                b"\n".join(b for _, b in buffered), buffered[0][0], self.input
-            )
+            try:
+                found = esp_json.extract_document(
+                    b"\n".join(b for _, b in buffered), buffered[0][0], self.input
+                )
+            except Exception as exc:  # recorded: the document is not read, the run goes on
+                self.problems.append(Problem(self.input, buffered[0][0], why(exc)))
+                return
             if found is not None:
                 yield from found
                 return
@@ -270,6 +294,26 @@ class _Bulk:
         self.session = session
 
 
+def why(exc: BaseException) -> str:
+    """What went wrong, in one line: the exception and where in smtpcode it was raised."""
+    import traceback
+
+    where = ""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if "smtpcode" in frame.filename:
+            where = f" (in {frame.filename.rsplit('/', 1)[-1]}:{frame.lineno})"
+            break
+    text = str(exc)[:200]
+    return f"{type(exc).__name__}: {text}{where}" if text else f"{type(exc).__name__}{where}"
+
+
+def _drop_pending(session: Session) -> None:
+    """Forgets what a failed line left half-assembled."""
+    session.code = None
+    session.lines = []
+    session.held = None
+
+
 def _lines_of(items: Iterator[_Item]) -> Iterator[tuple[int, bytes]]:
     """The items as lines: until the scanner sets a family reading in bulk, all are."""
     return cast("Iterator[tuple[int, bytes]]", items)
@@ -291,7 +335,12 @@ def _numbered(blocks: Iterable[bytes], hint: _Bulk, first: int = 1) -> Iterator[
         while pos < end:
             family = hint.family
             if family is not None:
-                replies, pos, n, last = family.bulk(block, pos, n, session)
+                try:
+                    replies, pos, n, last = family.bulk(block, pos, n, session)
+                except Exception:
+                    # Read line by line from here: the line that failed is recorded there.
+                    hint.family = None
+                    replies = []
                 if replies:
                     yield last, replies
                 if pos >= end:

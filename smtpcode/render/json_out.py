@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, TextIO
 
 from smtpcode.render.write import output_errors, write_bytes
+from smtpcode.rows import dumps
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -14,10 +14,6 @@ if TYPE_CHECKING:
     from smtpcode.compare import Comparison
     from smtpcode.records import Finding
     from smtpcode.tally import Tally
-
-
-def dumps(obj: object) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(", ", ": "))
 
 
 class JsonRenderer:
