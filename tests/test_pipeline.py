@@ -76,10 +76,8 @@ def test_a_line_an_extractor_cannot_read_is_skipped(
     log.write_bytes(b"\n".join([*lines[:65], bad, *lines[65:]]))
     code, out, err = run("parse", "--json", "--jobs", "1", str(log))
     assert code == 3
-    assert (
-        err
-        == f"smtpcode: cannot read {log}:66: ValueError: odd line (in test_pipeline.py:{attempt.__code__.co_firstlineno + 2})\n"
-    )
+    assert err.startswith(f"smtpcode: cannot read {log}:66: ValueError: odd line (in postfix.py:")
+    assert err.count("\n") == 1
     # Every reply of the log is still found: the one of the bad line is the only loss.
     assert len(_rows(out)) == len(_rows(run("parse", "--json", str(LOG))[1]))
 
