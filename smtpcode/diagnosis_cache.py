@@ -126,9 +126,10 @@ class DiagnosisCache:
                 yield fill(template, reply)
                 continue
             finding = self.finding(reply)
+            made = encoder.template(finding)
             if key is not None and key in self._seen:
-                templates[key] = encoder.template(finding)
-            yield encoder.line(finding)
+                templates[key] = made
+            yield fill(made, reply) if made is not None else encoder.whole(finding)
 
 
 def _key(reply: Reply) -> tuple[object, ...] | None:

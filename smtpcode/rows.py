@@ -95,14 +95,15 @@ class RowTemplate:
 class FindingEncoder:
     """Finding -> its JSON line (README, "JSON"), equal to dumps(finding.to_dict()).
 
-    DiagnosisCache of one diagnosis (same codes, reason, advice, meaning, ...) differ only in
-    their reply's input, line, text and recipient. For each diagnosis the JSON is cut
-    once into constant pieces around those values; each line is then the pieces joined
-    with the few values encoded.
+    Findings of one diagnosis (same codes, reason, advice, meaning, ...) differ only in
+    their reply's input, line, time, text and recipient. For a diagnosis seen twice the
+    JSON is cut once into constant pieces around those values; each line is then the
+    pieces joined with the few values encoded. (A diagnosis seen once, as most of a
+    bounce's are, is encoded whole: cutting costs several encodings.)
     """
 
     def __init__(self) -> None:
-        self._templates: dict[tuple[object, ...], RowTemplate] = {}
+        self._templates: dict[tuple[object, ...], RowTemplate | None] = {}
         # The input's JSON, kept while the input stays the same.
         self._input: object = _UNSET
         self._input_json = b""
@@ -117,9 +118,14 @@ class FindingEncoder:
     def line(self, finding: Finding) -> bytes:
         """The JSON line as UTF-8, with its line end."""
         template = self._template_for(finding)
-        if template.names is None:
-            return (dumps(finding.to_dict()) + "\n").encode("utf-8", "replace")
+        if template is None or template.names is None:
+            return self.whole(finding)
         return self.fill(template, finding.reply)
+
+    @staticmethod
+    def whole(finding: Finding) -> bytes:
+        """The JSON line encoded whole, with no template."""
+        return (dumps(finding.to_dict()) + "\n").encode("utf-8", "replace")
 
     __call__ = line
 
@@ -127,11 +133,17 @@ class FindingEncoder:
         """The finding's JSON cut around its reply's values, for fill(); None when the
         finding must be encoded whole."""
         template = self._template_for(finding)
-        return template if template.names is not None else None
+        return template if template is not None and template.names is not None else None
 
-    def _template_for(self, finding: Finding) -> RowTemplate:
+    def _template_for(self, finding: Finding) -> RowTemplate | None:
+        """The diagnosis's template; None the first time it is seen."""
         key = _finding_key(finding)
-        template = self._templates.get(key)
+        if key not in self._templates:
+            if len(self._templates) >= TEMPLATE_CACHE:
+                self._templates.clear()
+            self._templates[key] = None
+            return None
+        template = self._templates[key]
         if (
             template is None
             or template.basic_entry is not finding.basic_entry

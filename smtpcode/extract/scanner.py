@@ -15,7 +15,7 @@ import importlib
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
-from functools import partial
+from functools import cache, partial
 from itertools import chain
 from typing import TYPE_CHECKING, BinaryIO, cast
 
@@ -32,14 +32,15 @@ if TYPE_CHECKING:
     from smtpcode.records import Reply
 
 
-def _line_families() -> list[LineFamily]:
-    """A fresh line reader of every family that reads lines, in smtpcode.formats' order."""
-    readers: list[LineFamily] = []
+@cache
+def _reader_classes() -> tuple[type[LineFamily], ...]:
+    """The line reader of every family that reads lines, in smtpcode.formats' order."""
+    classes: list[type[LineFamily]] = []
     for family in FAMILIES:
         if family.reader is not None:
             module, name = family.reader.split(":")
-            readers.append(getattr(importlib.import_module(module), name)())
-    return readers
+            classes.append(getattr(importlib.import_module(module), name))
+    return tuple(classes)
 
 
 # A header field name as an email's first line has it; most bounces start with one of
@@ -78,7 +79,9 @@ class Scanner:
         self.input = input_name
         self.fmt = fmt
         allowed = FORMATS[fmt]
-        self.families = [f for f in _line_families() if not allowed or f.name in allowed]
+        self.families = [
+            reader() for reader in _reader_classes() if not allowed or reader.name in allowed
+        ]
         self.session = Session(input_name)
         # What could not be read (a line, an email, a JSON document), recorded by the
         # guards below so that the rest of the input is still read.
