@@ -129,7 +129,7 @@ class DiagnosisCache:
             made = encoder.template(finding)
             if key is not None and key in self._seen:
                 templates[key] = made
-            yield fill(made, reply) if made is not None else encoder.whole(finding)
+            yield fill(made, finding.reply) if made is not None else encoder.whole(finding)
 
 
 def _key(reply: Reply) -> tuple[object, ...] | None:
