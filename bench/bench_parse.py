@@ -70,10 +70,14 @@ print(time.process_time() - t, file=sys.stderr)
 # of codes as the real run templates them per reply shape.
 _CODES_ONLY = """
 from functools import lru_cache
-from smtpcode import stream
+from smtpcode import diagnosis_cache
 from smtpcode.catalogue import get_catalogue
 from smtpcode.codes import CLASS_BY_DIGIT
-from smtpcode.records import finding_with
+from smtpcode.records import FINDING_REST, finding_with
+
+# A finding's fields when nothing is diagnosed.
+_BLANK = dict.fromkeys(FINDING_REST)
+_BLANK.update(reason="unknown", warnings=(), undefined=(), evidence=(), lang="en")
 
 @lru_cache(maxsize=1024)
 def meanings(basic, enhanced):
@@ -82,18 +86,18 @@ def meanings(basic, enhanced):
 
 def codes_only(self, reply):
     b, e, undefined, klass = meanings(reply.basic, reply.enhanced)
-    rest = (klass, "unknown", None, None, b, e, None, (), undefined, None, None, ())
-    return finding_with(reply, rest)
+    values = dict(_BLANK, klass=klass, basic_entry=b, enhanced_entry=e, undefined=undefined)
+    return finding_with(reply, tuple(values[name] for name in FINDING_REST))
 
-# Rows as FindingStream.rows() makes them, from a template per pair of codes.
-def codes_only_rows(self, encoder):
+# Rows as DiagnosisCache.rows() makes them, from a template per pair of codes.
+def codes_only_rows(self, replies, encoder):
     templates = {}
-    for reply in self._replies:
+    for reply in replies:
         key = (reply.basic, reply.enhanced, reply.command, reply.reporter)
         template = templates.get(key)
         if template is None:
             finding = codes_only(None, reply)
-            template = encoder.template(finding)
+            template = encoder.template(finding) or encoder.template(finding)
             if template is None:
                 yield encoder.line(finding)
                 continue
@@ -101,8 +105,8 @@ def codes_only_rows(self, encoder):
         yield encoder.fill(template, reply)
 """
 _CODES_ONLY_PATCH = """
-stream.DiagnosisCache.finding = codes_only
-stream.FindingStream.rows = codes_only_rows
+diagnosis_cache.DiagnosisCache.finding = codes_only
+diagnosis_cache.DiagnosisCache.rows = codes_only_rows
 """
 _PARSE_JSON = _START + _RUN_PARSE_JSON
 _PARSE_JSON_CODES_ONLY = _START + _CODES_ONLY + _CODES_ONLY_PATCH + _RUN_PARSE_JSON
@@ -125,19 +129,15 @@ t = time.process_time()
 diagnose.get_rules()
 rules = time.process_time() - t
 
-class Turn:
-    def __init__(self):
-        self._replies = iter(replies)
-
 codes, diagnosed = [], []
 for _ in range(7):
     t = time.process_time()
-    for _ in codes_only_rows(Turn(), FindingEncoder()):
+    for _ in codes_only_rows(None, replies, FindingEncoder()):
         pass
     codes.append(time.process_time() - t)
     diagnose.get_diagnoser.cache_clear()
     t = time.process_time()
-    for _ in stream.DiagnosisCache().rows(replies, FindingEncoder()):
+    for _ in diagnosis_cache.DiagnosisCache().rows(replies, FindingEncoder()):
         pass
     diagnosed.append(time.process_time() - t)
 print(len(replies), min(codes), min(diagnosed), rules, file=sys.stderr)
