@@ -16,11 +16,14 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from smtpcode.catalogue import Catalogue, CatalogueError, Entry, data_path, get_catalogue, load_yaml
 from smtpcode.codes import CLASS_BY_DIGIT
 from smtpcode.records import Finding, Reply
+
+if TYPE_CHECKING:
+    from smtpcode.provider_codes import VendorCode
 
 ENV_RULES = "SMTPCODE_RULES"
 # Texts whose phrases are found by testing each phrase, before the trie regex is compiled.
@@ -143,6 +146,8 @@ class Verdict:
     warnings: tuple[str, ...]
     summary: str | None
     evidence: tuple[str, ...]
+    # The provider meaning chosen for the reply's code or token (smtpcode.provider_codes).
+    vendor: VendorCode | None = None
 
 
 # Reply-code prefixes at the start of each line of a multi-line reply ("550-5.1.1 ",
@@ -537,6 +542,20 @@ class Diagnoser:
     ) -> tuple[Entry | None, Entry | None, tuple[str, ...]]:
         return self.catalogue.meanings(basic, enhanced)
 
+    def vendor_code(
+        self, text: str | None, basic: str | None, enhanced: str | None, provider: str | None
+    ) -> VendorCode | None:
+        """The provider layer's meaning for a reply, chosen by its evidence (or None)."""
+        from smtpcode.provider_codes import get_layer
+
+        layer = get_layer()
+        has_codes = bool(layer.code_entries(enhanced or "") or layer.code_entries(basic or ""))
+        if not (text or has_codes):
+            return None
+        # Which codes the registry leaves undefined matters only for a provider's codes.
+        undefined = self._entries_cached(basic, enhanced)[2] if has_codes else ()
+        return layer.choose(basic, enhanced, text, provider, undefined)
+
     def text_evidence(self, text: str | None, klass: str | None) -> TextEvidence | None:
         return None if not text else self._text_evidence(text, klass)
 
@@ -555,7 +574,24 @@ class Diagnoser:
         if class_warning:
             warnings.append(class_warning)
         ev = self.text_evidence(text, klass)
-        code_reason, code = rules.code_reason(basic, enhanced)
+        # Who answered: the remote host first, then the reply's wording.
+        provider = rules.provider_of_host(host) if host else None
+        provider_sig = None
+        if provider is None and ev is not None and ev.provider is not None:
+            provider_sig = ev.provider
+            by_reason = provider_sig.kind == "reason"
+            provider = provider_sig.provider if by_reason else provider_sig.value
+        vendor = None
+        if klass in ("transient", "permanent"):
+            vendor = self.vendor_code(text, basic, enhanced, provider)
+        code: str | None
+        if vendor is not None:
+            # The provider's own meaning of its code or token outranks the registry's.
+            code_reason, code = vendor.reason, vendor.entry.code
+            if provider is None and vendor.provider in rules.providers:
+                provider = vendor.provider
+        else:
+            code_reason, code = rules.code_reason(basic, enhanced)
         evidence: list[str] = []
 
         if klass in ("success", "intermediate"):
@@ -567,6 +603,7 @@ class Diagnoser:
             if (
                 code is not None
                 and code_reason != reason_name
+                and vendor is None
                 and not rules.is_weak(code)
                 and frozenset((code_reason, reason_name)) not in rules.compatible
             ):
@@ -580,11 +617,8 @@ class Diagnoser:
             reason_name = rules.by_command.get(command.upper(), {}).get(reason_name, reason_name)
         reason = rules.reasons.get(reason_name) or rules.reasons["unknown"]
 
-        provider = rules.provider_of_host(host) if host else None
-        if provider is None and ev is not None and ev.provider is not None:
-            sig = ev.provider
-            provider = sig.provider if sig.kind == "reason" else sig.value
-            evidence.append(sig.id)
+        if provider_sig is not None:
+            evidence.append(provider_sig.id)
         if mta is None and ev is not None and ev.mta is not None:
             mta = ev.mta.value
             evidence.append(ev.mta.id)
@@ -622,6 +656,7 @@ class Diagnoser:
             warnings=tuple(warnings),
             summary=self._summary(reason, klass, provider, command, hard) if text else None,
             evidence=tuple(evidence),
+            vendor=vendor,
         )
 
     def _summary(
@@ -659,6 +694,14 @@ class Diagnoser:
     def diagnose(self, reply: Reply) -> Finding:
         basic_entry, enhanced_entry, undefined = self._entries_cached(reply.basic, reply.enhanced)
         v = self.verdict(reply)
+        vendor = v.vendor.entry if v.vendor is not None else None
+        if vendor is not None and vendor.code in undefined:
+            # A code only a provider defines: its meaning is the provider's, not undefined.
+            undefined = tuple(c for c in undefined if c != vendor.code)
+            if vendor.code == reply.enhanced:
+                enhanced_entry = vendor
+            elif vendor.code == reply.basic:
+                basic_entry = vendor
         return Finding(
             reply=reply,
             klass=v.klass,
@@ -673,6 +716,7 @@ class Diagnoser:
             summary=v.summary,
             mta=v.mta,
             evidence=v.evidence,
+            vendor_entry=vendor,
         )
 
 

@@ -53,6 +53,9 @@ class Finding:
     mta: str | None = None
     # Ids of the rules (rules.yaml) that decided reason, provider and MTA: why we said so.
     evidence: tuple[str, ...] = ()
+    # The provider's own meaning of the reply's code or token (smtpcode.provider_codes), as
+    # the evidence in the reply chose it; None when no provider meaning applies.
+    vendor_entry: Entry | None = None
 
     def to_dict(self) -> dict[str, object]:
         r = self.reply
@@ -72,6 +75,7 @@ class Finding:
             "meaning": {
                 "basic": self.basic_entry.to_dict() if self.basic_entry else None,
                 "enhanced": self.enhanced_entry.to_dict() if self.enhanced_entry else None,
+                "vendor": self.vendor_entry.to_dict() if self.vendor_entry else None,
             },
             "summary": self.summary,
             "advice": self.advice,
@@ -135,6 +139,7 @@ FINDING_REST = (
     "summary",
     "mta",
     "evidence",
+    "vendor_entry",
 )
 if tuple(f.name for f in fields(Finding)) != ("reply", *FINDING_REST):
     raise ImportError("records.FINDING_REST must list Finding's fields after `reply`")
@@ -157,6 +162,7 @@ def finding_with(reply: Reply, rest: tuple[Any, ...]) -> Finding:
         finding.summary,
         finding.mta,
         finding.evidence,
+        finding.vendor_entry,
     ) = rest
     finding.__class__ = Finding
     return cast("Finding", finding)

@@ -111,4 +111,7 @@ def test_cli_reads_the_catalogue_through_the_copy(tmp_path: Path) -> None:
     ]
     assert outs[0].returncode == outs[1].returncode == 0
     assert outs[0].stdout == outs[1].stdout
-    assert sorted(p.name.split("-")[0] for p in (tmp_path / "c").iterdir()) == ["codes", "rules"]
+    # codes.yaml, rules.yaml and, for a whole reply, every file of the provider layer.
+    providers = sorted(p.stem for p in (ROOT / "providers").glob("*.yaml"))
+    copies = sorted(p.name.rsplit("-", 1)[0] for p in (tmp_path / "c").iterdir())
+    assert copies == sorted(["codes", "rules", *providers])

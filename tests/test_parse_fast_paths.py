@@ -270,7 +270,10 @@ def test_makers_build_ordinary_records() -> None:
         made.text = "other"  # type: ignore[misc]
     assert replace(made, line=8).line == 8
     assert pickle.loads(pickle.dumps(made)) == made
-    rest = ("permanent", "user-unknown", None, True, None, None, "advice", ("w",), (), "s", "m", ())
+    rest = (
+        *("permanent", "user-unknown", None, True, None, None, "advice", ("w",), (), "s", "m"),
+        *((), None),
+    )
     assert len(rest) == len(FINDING_REST)
     finding = finding_with(made, rest)
     assert type(finding) is Finding and finding == Finding(made, *rest)
