@@ -37,6 +37,11 @@ CACHE_SIZE = 8192
 # cap keeps the work per reply (and the size of a cache key) bounded whatever the input.
 MAX_TEXT = 16 * 1024
 
+# Reasons that only say "refused" ("Access denied", "rejected by policy"): when the
+# provider layer knows what the provider means by the reply's code or token, that meaning
+# is more specific than these readings of the text.
+_CATCH_ALL = frozenset({"policy", "security", "unknown"})
+
 # Rule regexes run on untrusted text, so they must match in linear time: repetition has
 # to be bounded ({m,n} with n at most this), and no group may be repeated.
 MAX_RULE_REPEAT = 500
@@ -597,7 +602,11 @@ class Diagnoser:
         if klass in ("success", "intermediate"):
             # A success is a success whatever its text says ("250 ok, no spam found").
             reason_name = klass
-        elif ev is not None and ev.reason is not None:
+        elif (
+            ev is not None
+            and ev.reason is not None
+            and not (vendor is not None and ev.reason.value in _CATCH_ALL)
+        ):
             reason_name = ev.reason.value
             evidence.append(ev.reason.id)
             if (

@@ -1,4 +1,5 @@
-"""The wheel carries codes.yaml and rules.yaml: smtpcode works from a fresh virtual environment."""
+"""The wheel carries codes.yaml, rules.yaml and the provider layer: smtpcode works from a
+fresh virtual environment."""
 
 from __future__ import annotations
 
@@ -33,6 +34,11 @@ def test_wheel_contains_the_data(wheel: Path) -> None:
     assert "smtpcode/codes.yaml" in names
     assert "smtpcode/rules.yaml" in names
     assert "smtpcode/cli.py" in names
+    providers = sorted(p.name for p in (ROOT / "providers").glob("*.yaml"))
+    assert providers
+    assert sorted(n.rsplit("/", 1)[1] for n in names if n.startswith("smtpcode/providers/")) == (
+        providers
+    )
 
 
 def test_installed_wheel_explains(wheel: Path, tmp_path: Path) -> None:
@@ -57,6 +63,17 @@ def test_installed_wheel_explains(wheel: Path, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     finding = json.loads(done.stdout)
     assert finding["meaning"]["basic"]["code"] == "550"
+    # The provider layer is found inside the installed package.
+    done = subprocess.run(
+        [str(bindir / "smtpcode"), "explain", "--json", "5.7.606"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["meaning"]["vendor"]["provider"] == "microsoft"
     where = subprocess.run(
         [
             str(bindir / "python"),
