@@ -16,7 +16,7 @@ import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -127,11 +127,11 @@ def _strings(raw: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
     value = raw.get(key)
     if value is None:
         return ()
-    if isinstance(value, str | int):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str | int) for v in value):
+    if isinstance(value, str):
+        return (value.strip(),)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise _fail(where, f"`{key}` must be a string or a list of strings")
-    return tuple(" ".join(str(v).split()) for v in value)
+    return tuple(v.strip() for v in value)
 
 
 def _check_keys(raw: Any, allowed: Mapping[str, bool], where: str) -> Mapping[str, Any]:
@@ -292,20 +292,29 @@ class ProviderLayer:
                     raise CatalogueError(
                         f"token {spelling!r} is both {other.provider}'s and {vc.provider}'s"
                     )
-        tokens = sorted(self._tokens, key=len, reverse=True)
-        self._token_scan = (
-            re.compile(
-                _EDGE_BEFORE + "(" + "|".join(re.escape(t) for t in tokens) + ")" + _EDGE_AFTER,
-                re.IGNORECASE,
-            )
-            if tokens
-            else None
-        )
+        # Single codes by code; ranges (5.7.606-649) are few and tried one by one.
+        self._by_code: dict[str, list[VendorCode]] = {}
+        self._ranges: list[VendorCode] = []
+        for vc in self._codes:
+            if vc.last is not None:
+                self._ranges.append(vc)
+            elif vc.first is not None:
+                self._by_code.setdefault(vc.first, []).append(vc)
         # Where each provider's help pages live: a link to one in a reply names it.
         self._help_hosts = {
             pid: tuple({_host(u) for u in p.help} | {_host(vc.entry.help[0]) for vc in p.codes})
             for pid, p in self.providers.items()
         }
+
+    @cached_property
+    def _token_scan(self) -> re.Pattern[str] | None:
+        """One regex finding every token, compiled on first use: explaining a bare code
+        never pays for it."""
+        tokens = sorted(self._tokens, key=len, reverse=True)
+        if not tokens:
+            return None
+        alternatives = "|".join(re.escape(t) for t in tokens)
+        return re.compile(f"{_EDGE_BEFORE}({alternatives}){_EDGE_AFTER}", re.IGNORECASE)
 
     # -- lookups ------------------------------------------------------------------
 
@@ -315,9 +324,8 @@ class ProviderLayer:
 
     def code_entries(self, code: str) -> tuple[VendorCode, ...]:
         """The providers' own meanings of a code, single codes before ranges."""
-        found = [vc for vc in self._codes if vc.covers(code)]
-        found.sort(key=lambda vc: vc.last is not None)
-        return tuple(_as_code(vc, code) for vc in found)
+        ranges = [_as_code(vc, code) for vc in self._ranges if vc.covers(code)]
+        return (*self._by_code.get(code, ()), *ranges)
 
     def token(self, token: str) -> VendorCode | None:
         """The entry for a token as a user types it: "TSS04", "[TSS04]", any case."""
@@ -325,10 +333,11 @@ class ProviderLayer:
 
     def tokens_in(self, text: str) -> list[VendorCode]:
         """The tokens a reply text carries, in their order in the text."""
-        if self._token_scan is None:
+        scan = self._token_scan
+        if scan is None:
             return []
         found: dict[str, VendorCode] = {}
-        for m in self._token_scan.finditer(text):
+        for m in scan.finditer(text):
             vc = self._tokens[m.group(1).lower()]
             found.setdefault(vc.entry.code, vc)
         return list(found.values())
