@@ -12,7 +12,6 @@ token and by the evidence in a reply.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -22,8 +21,6 @@ from typing import Any
 
 from smtpcode.catalogue import CatalogueError, Entry, load_yaml
 from smtpcode.codes import CLASS_BY_DIGIT
-
-ENV_PROVIDERS = "SMTPCODE_PROVIDERS"
 
 # Who puts the code in front of the sender: the receiving system (the usual case), the
 # sender's own system (an NDR that its own server writes) or a relay in between.
@@ -423,9 +420,6 @@ def _as_code(vc: VendorCode, code: str) -> VendorCode:
 
 def providers_dir() -> Path:
     """providers/ beside the package in a wheel, at the repository's top in a checkout."""
-    configured = os.environ.get(ENV_PROVIDERS)
-    if configured:
-        return Path(configured)
     here = Path(__file__).resolve().parent
     for candidate in (here / "providers", here.parent / "providers"):
         if candidate.is_dir():
