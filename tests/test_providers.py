@@ -397,3 +397,12 @@ def test_search_finds_provider_entries(run, query: str, first: str) -> None:
     status, out, _ = run("search", "--json", query)
     assert status == 0
     assert json.loads(out.splitlines()[0])["code"] == first
+
+
+def test_compare_takes_a_provider_code_by_its_meaning(run) -> None:
+    status, out, err = run("compare", "--json", "5.7.606", "5.7.1")
+    assert (status, err) == (0, "")
+    comparison = json.loads(out)
+    assert comparison["undefined"] == []
+    first = comparison["entries"][0]["enhanced"]
+    assert (first["title"], first["provider"]) == ("Access denied, banned sending IP", "microsoft")

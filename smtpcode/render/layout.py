@@ -120,6 +120,8 @@ def diagnosis_rows(finding: Finding) -> list[Row]:
 
 def finding_title(finding: Finding) -> str:
     codes = " ".join(c for c in (finding.reply.basic, finding.reply.enhanced) if c)
+    if not codes and finding.vendor_entry is not None:
+        return finding.vendor_entry.code  # a provider's token explained on its own
     return codes or "reply"
 
 
