@@ -372,7 +372,8 @@ def test_list_provider_is_repeatable_and_speaks_json(run) -> None:
 def test_list_provider_with_a_mask(run) -> None:
     _, out, _ = run("list", "--provider", "google", "5.7.x")
     rows = [line.split()[0] for line in out.splitlines()]
-    assert rows == ["5.7.26", "5.7.27", "5.7.32", "?p=UnsolicitedMessageError",
+    assert rows == ["5.7.26", "5.7.27", "5.7.32", "5.7.29", "5.7.30", "5.7.40", "5.7.80",
+                    "5.7.90", "?p=UnsolicitedMessageError",
                     "?p=NotAuthorizedError", "?p=RfcMessageNonCompliant", "?p=DmarcRejection",
                     "?p=BadCredentials", "gcdp"]  # fmt: skip
 
