@@ -282,7 +282,13 @@ class SearchIndex:
             slack = len(qterms) + 1
             bonus += 5.0 if _window(title, qterms) <= slack else 0.0
             bonus += 3.0 if _window(everything, qterms) <= slack else 0.0
-        status = self.entries[i].status
+        entry = self.entries[i]
+        if entry.provider is not None and not qterms & {stem(w) for w in words(entry.code)}:
+            # A provider's own meaning ranks after the RFCs' and the registry's for the
+            # same words: "mailbox full" is X.2.2 first, Exchange's QuotaExceededException
+            # after; a query naming the provider's code or token ("TSS04") finds it first.
+            bonus -= 6.0
+        status = entry.status
         return bonus + (0.1 * (len(STATUSES) - STATUSES.index(status)) if status in STATUSES else 0)
 
     def search(self, query: str, limit: int | None = None) -> SearchResult:

@@ -70,8 +70,9 @@ TOKENS = {
     "AUP#I-1010": "spectrum",
     "AUP#CXBL": "cox",
     "OFR_999": "orange",
-    "OFR004": "orange",
-    "LPN007": "orange",
+    "OFR004_405": "orange",
+    "OFR_416": "orange",
+    "LPN007_102": "laposte",
     "cuda_nsu": "barracuda",
     "DT:SPM": "netease",
     "HL:REP": "netease",
@@ -90,7 +91,7 @@ def _ids(entries: list[tuple[str, dict[str, Any]]]) -> list[str]:
 
 def test_every_file_loads_and_ids_are_unique() -> None:
     ids = [data["id"] for data in RAW.values()]
-    assert len(ids) == len(set(ids)) == len(FILES) >= 19
+    assert len(ids) == len(set(ids)) == len(FILES) >= 20
     for path in FILES:
         assert RAW[path.name]["id"] == path.stem
     layer = get_layer()
