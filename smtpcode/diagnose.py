@@ -704,13 +704,19 @@ class Diagnoser:
         basic_entry, enhanced_entry, undefined = self._entries_cached(reply.basic, reply.enhanced)
         v = self.verdict(reply)
         vendor = v.vendor.entry if v.vendor is not None else None
-        if vendor is not None and vendor.code in undefined:
-            # A code only a provider defines: its meaning is the provider's, not undefined.
-            undefined = tuple(c for c in undefined if c != vendor.code)
-            if vendor.code == reply.enhanced:
-                enhanced_entry = vendor
-            elif vendor.code == reply.basic:
-                basic_entry = vendor
+        if undefined and vendor is not None:
+            # A code only a provider defines: its meaning is the provider's, not undefined
+            # (also when a token of the reply chose the provider meaning shown beside it).
+            provider = vendor.provider
+            for code in undefined:
+                entry = vendor if vendor.code == code else _provider_code(code, provider)
+                if entry is None:
+                    continue
+                undefined = tuple(c for c in undefined if c != code)
+                if code == reply.enhanced:
+                    enhanced_entry = entry
+                elif code == reply.basic:
+                    basic_entry = entry
         return Finding(
             reply=reply,
             klass=v.klass,
@@ -727,6 +733,16 @@ class Diagnoser:
             evidence=v.evidence,
             vendor_entry=vendor,
         )
+
+
+def _provider_code(code: str, provider: str | None) -> Entry | None:
+    """A provider's meaning of a code the registry does not define, that provider's first."""
+    from smtpcode.provider_codes import get_layer
+
+    found = [vc.entry for vc in get_layer().code_entries(code) if vc.token is None]
+    ours = [e for e in found if e.provider == provider]
+    chosen = ours or found
+    return chosen[0] if chosen else None
 
 
 @cache

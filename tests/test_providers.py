@@ -408,3 +408,17 @@ def test_compare_takes_a_provider_code_by_its_meaning(run) -> None:
     assert comparison["undefined"] == []
     first = comparison["entries"][0]["enhanced"]
     assert (first["title"], first["provider"]) == ("Access denied, banned sending IP", "microsoft")
+
+
+def test_token_and_provider_code_in_one_reply_are_both_defined(run) -> None:
+    """A token chooses the provider meaning; the reply's own provider code is still the
+    provider's, not undefined (Outlook.com writes S775 beside 4.7.650)."""
+    reply = "451 4.7.650 The mail server [192.0.2.5] has been temporarily rate limited (S775)"
+    status, out, err = run("explain", "--json", reply)
+    assert (status, err) == (0, "")
+    finding = json.loads(out)
+    assert finding["undefined"] == []
+    assert finding["meaning"]["enhanced"]["title"] == (
+        "Rate limited because of the sending IP's reputation"
+    )
+    assert finding["meaning"]["vendor"]["code"] == "S775"
