@@ -82,7 +82,7 @@ def meanings(basic, enhanced):
 
 def codes_only(self, reply):
     b, e, undefined, klass = meanings(reply.basic, reply.enhanced)
-    rest = (klass, "unknown", None, None, b, e, None, (), undefined, None, None, ())
+    rest = (klass, "unknown", None, None, b, e, None, (), undefined, None, None, (), None)
     return finding_with(reply, rest)
 
 # Rows as FindingStream.rows() makes them, from a template per pair of codes.
