@@ -654,6 +654,13 @@ class Diagnoser:
         if cause is not None and cause.value in rules.reasons:
             named = rules.reasons[cause.value]
             advice.append(f"The reply also names the cause: {named.summary}. {named.advice}")
+        if vendor is not None:
+            advice.append(_vendor_advice(vendor))
+            if vendor.entry.retry == "no" and klass == "transient":
+                warnings.append(
+                    f"{vendor.entry.code} is transient by its code, but {_who(vendor)} "
+                    f"says retrying will not succeed: stop retrying and fix the cause."
+                )
 
         return Verdict(
             klass=klass,
@@ -733,6 +740,18 @@ class Diagnoser:
             evidence=v.evidence,
             vendor_entry=vendor,
         )
+
+
+def _who(vendor: VendorCode) -> str:
+    from smtpcode.provider_codes import get_layer
+
+    return get_layer().name(vendor.provider)
+
+
+def _vendor_advice(vendor: VendorCode) -> str:
+    """The provider's own fix for its code or token, for the finding's advice."""
+    steps = " ".join(step.rstrip(".") + "." for step in vendor.entry.fix)
+    return f"{_who(vendor)}, {vendor.entry.code}: {steps}"
 
 
 def _provider_code(code: str, provider: str | None) -> Entry | None:

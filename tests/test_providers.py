@@ -422,3 +422,22 @@ def test_token_and_provider_code_in_one_reply_are_both_defined(run) -> None:
         "Rate limited because of the sending IP's reputation"
     )
     assert finding["meaning"]["vendor"]["code"] == "S775"
+
+
+def test_provider_fix_joins_the_advice_and_ts03_warns() -> None:
+    """Yahoo's TS03 comes with a transient 421, yet Yahoo says retrying will not succeed."""
+    finding = _finding(
+        "421 4.7.0 [TS03] All messages from 192.0.2.1 will be permanently deferred; "
+        "Retrying will NOT succeed. See https://postmaster.yahooinc.com/error-codes"
+    )
+    assert finding.vendor_entry is not None and finding.vendor_entry.code == "TS03"
+    assert finding.advice is not None
+    assert finding.advice.endswith(
+        "Yahoo / AOL, TS03: Sender's admin: stop retrying to Yahoo from that IP (bounce or "
+        "reroute the queued messages), fix the cause and ask Yahoo's sender support to "
+        "review the IP."
+    )
+    assert finding.warnings == (
+        "TS03 is transient by its code, but Yahoo / AOL says retrying will not succeed: "
+        "stop retrying and fix the cause.",
+    )
