@@ -79,6 +79,15 @@ TOKENS = {
     "realip.naver.com": "naver",
     "?p=NoSuchUser": "google",
     "gcdp": "google",
+    "c=rdns": "gmx",
+    "Rejected by header based Anti-Spoofing policy": "mimecast",
+    "ipcheck.proofpoint.com": "proofpoint",
+    "sending MTA's poor reputation": "cisco",
+    "Email flagged as Spam": "zoho",
+    "Message rejected under suspicion of SPAM": "yandex",
+    "spam message rejected": "mailru",
+    "Mail content denied": "qq",
+    "LPN416": "laposte",
 }
 
 
@@ -87,6 +96,12 @@ def _ids(entries: list[tuple[str, dict[str, Any]]]) -> list[str]:
 
 
 # -- schema --------------------------------------------------------------------------------
+
+
+def test_every_provider_has_an_explained_token() -> None:
+    """The token list below reaches every provider with tokens."""
+    with_tokens = {name[:-5] for name, e in ENTRIES if "token" in e}
+    assert with_tokens <= set(TOKENS.values())
 
 
 def test_every_file_loads_and_ids_are_unique() -> None:
