@@ -150,52 +150,35 @@ def _https(urls: tuple[str, ...], where: str) -> tuple[str, ...]:
     return urls
 
 
-def _vendor_code(raw: Any, provider: str, default_help: tuple[str, ...], emits: str,
-                 where: str) -> VendorCode:  # fmt: skip
-    raw = _check_keys(raw, _CODE_KEYS, where)
-    code, token = raw.get("code"), raw.get("token")
-    if (code is None) == (token is None):
-        raise _fail(where, "give exactly one of `code` and `token`")
-    name = str(code if code is not None else token).strip()
-    where = f"{where} ({name})"
-    klass = _text(raw, "class", where)
-    if klass not in KLASSES:
-        raise _fail(where, f"class {klass!r} is not one of {', '.join(KLASSES)}")
-    basic = _strings(raw, "basic", where)
-    enhanced = _strings(raw, "enhanced", where)
-    last = None
-    if code is not None:
-        if _ENHANCED.fullmatch(name):
-            kind = "enhanced"
-        elif _BASIC.fullmatch(name):
-            kind = "basic"
-        else:
-            raise _fail(where, "`code` must be a basic (550) or enhanced (5.7.1) code")
-        if "through" in raw:
-            last = str(raw["through"]).strip()
-            if kind != "enhanced" or not _ENHANCED.fullmatch(last):
-                raise _fail(where, "`through` ends a range of enhanced codes")
-            if last.rpartition(".")[0] != name.rpartition(".")[0] or not _in_range(
-                last, name, last
-            ):
-                raise _fail(where, f"`through` {last} does not follow {name}")
-        if enhanced:
-            raise _fail(where, "`enhanced` is for tokens; a code entry is its own code")
-        codes_seen = (name, *basic)
+def _code_and_range(
+    raw: Mapping[str, Any],
+    name: str,
+    basic: tuple[str, ...],
+    enhanced: tuple[str, ...],
+    where: str,
+) -> tuple[str, str | None, tuple[str, ...]]:
+    """A code entry's kind (basic or enhanced), the end of its range, and the codes it
+    is seen with; checks that they are well-formed."""
+    if _ENHANCED.fullmatch(name):
+        kind = "enhanced"
+    elif _BASIC.fullmatch(name):
+        kind = "basic"
     else:
-        kind = "token"
-        if "through" in raw:
-            raise _fail(where, "`through` belongs to a code, not a token")
-        codes_seen = (*basic, *enhanced)
-    aliases = _strings(raw, "aliases", where)
-    if aliases and kind != "token":
-        raise _fail(where, "`aliases` are other spellings of a token")
-    for seen in codes_seen:
-        if not (_BASIC.fullmatch(seen) or _ENHANCED.fullmatch(seen)):
-            raise _fail(where, f"{seen!r} is not a basic or enhanced code")
-        if CLASS_BY_DIGIT.get(seen[0]) != klass:
-            raise _fail(where, f"{seen} does not belong to class {klass}")
-    fix = _strings(raw, "fix", where)
+        raise _fail(where, "`code` must be a basic (550) or enhanced (5.7.1) code")
+    last = None
+    if "through" in raw:
+        last = str(raw["through"]).strip()
+        if kind != "enhanced" or not _ENHANCED.fullmatch(last):
+            raise _fail(where, "`through` ends a range of enhanced codes")
+        if last.rpartition(".")[0] != name.rpartition(".")[0] or not _in_range(last, name, last):
+            raise _fail(where, f"`through` {last} does not follow {name}")
+    if enhanced:
+        raise _fail(where, "`enhanced` is for tokens; a code entry is its own code")
+    return kind, last, (name, *basic)
+
+
+def _actors(fix: tuple[str, ...], where: str) -> tuple[str, ...]:
+    """Who acts, from the labels the fix steps open with."""
     if not fix:
         raise _fail(where, "`fix` needs at least one step")
     actors: list[str] = []
@@ -205,18 +188,50 @@ def _vendor_code(raw: Any, provider: str, default_help: tuple[str, ...], emits: 
             raise _fail(where, f"fix step {step[:30]!r}... does not open with who acts")
         if ACTOR_LABELS[label] not in actors:
             actors.append(ACTOR_LABELS[label])
-    retry = _text(raw, "retry", where)
-    if retry not in RETRIES:
-        raise _fail(where, f"retry {retry!r} is not one of {', '.join(RETRIES)}")
-    who = str(raw.get("emits", emits))
-    if who not in EMITTERS:
-        raise _fail(where, f"emits {who!r} is not one of {', '.join(EMITTERS)}")
+    return tuple(actors)
+
+
+def _one_of(value: str, allowed: tuple[str, ...], key: str, where: str) -> str:
+    if value not in allowed:
+        raise _fail(where, f"{key} {value!r} is not one of {', '.join(allowed)}")
+    return value
+
+
+def _vendor_code(
+    raw: Any, provider: str, default_help: tuple[str, ...], emits: str, where: str
+) -> VendorCode:
+    """One entry of a provider file, checked against the schema."""
+    from smtpcode.diagnose import REASON_NAMES
+
+    raw = _check_keys(raw, _CODE_KEYS, where)
+    code, token = raw.get("code"), raw.get("token")
+    if (code is None) == (token is None):
+        raise _fail(where, "give exactly one of `code` and `token`")
+    name = str(code if code is not None else token).strip()
+    where = f"{where} ({name})"
+    klass = _one_of(_text(raw, "class", where), KLASSES, "class", where)
+    basic = _strings(raw, "basic", where)
+    enhanced = _strings(raw, "enhanced", where)
+    if code is not None:
+        kind, last, codes_seen = _code_and_range(raw, name, basic, enhanced, where)
+    else:
+        kind, last, codes_seen = "token", None, (*basic, *enhanced)
+        if "through" in raw:
+            raise _fail(where, "`through` belongs to a code, not a token")
+    aliases = _strings(raw, "aliases", where)
+    if aliases and kind != "token":
+        raise _fail(where, "`aliases` are other spellings of a token")
+    for seen in codes_seen:
+        if not (_BASIC.fullmatch(seen) or _ENHANCED.fullmatch(seen)):
+            raise _fail(where, f"{seen!r} is not a basic or enhanced code")
+        if CLASS_BY_DIGIT.get(seen[0]) != klass:
+            raise _fail(where, f"{seen} does not belong to class {klass}")
+    fix = _strings(raw, "fix", where)
     differs = raw.get("registry_differs", False)
     if not isinstance(differs, bool):
         raise _fail(where, "`registry_differs` is true or false")
-    shown = f"{name}-{last.rpartition('.')[2]}" if last else name
     entry = Entry(
-        code=shown,
+        code=f"{name}-{last.rpartition('.')[2]}" if last else name,
         kind=kind,
         title=_text(raw, "title", where),
         klass=klass,
@@ -224,17 +239,17 @@ def _vendor_code(raw: Any, provider: str, default_help: tuple[str, ...], emits: 
         when=_text(raw, "when", where),
         fix=fix,
         status="vendor",
-        actors=tuple(actors),
+        actors=_actors(fix, where),
         associated=tuple(c for c in codes_seen if c != name),
         provider=provider,
         help=_https(_strings(raw, "help", where), where) or default_help,
-        emits=who,
-        retry=retry,
+        emits=_one_of(str(raw.get("emits", emits)), EMITTERS, "emits", where),
+        retry=_one_of(_text(raw, "retry", where), RETRIES, "retry", where),
         registry_differs=differs,
     )
     return VendorCode(
         entry=entry,
-        reason=_text(raw, "reason", where),
+        reason=_one_of(_text(raw, "reason", where), REASON_NAMES, "reason", where),
         token=name if kind == "token" else None,
         aliases=aliases,
         first=name if kind != "token" else None,
@@ -252,9 +267,7 @@ def load_provider(data: Any, source: str) -> Provider:
     help_links = _https(_strings(raw, "help", source), source)
     if not help_links:
         raise _fail(source, "`help` needs at least one address")
-    emits = _text(raw, "emits", source)
-    if emits not in EMITTERS:
-        raise _fail(source, f"emits {emits!r} is not one of {', '.join(EMITTERS)}")
+    emits = _one_of(_text(raw, "emits", source), EMITTERS, "emits", source)
     entries = raw.get("codes")
     if not isinstance(entries, list) or not entries:
         raise _fail(source, "`codes` must be a non-empty list")

@@ -177,6 +177,9 @@ def test_schema_requires_fields_and_consistent_classes() -> None:
     wrong = dict(RAW["microsoft.yaml"]["codes"][0], basic=["550"])  # 4.4.7 with a 5yz
     with pytest.raises(CatalogueError, match=r"550 does not belong to class transient"):
         load_provider({**RAW["microsoft.yaml"], "codes": [wrong]}, "microsoft.yaml")
+    bad_reason = dict(RAW["microsoft.yaml"]["codes"][0], reason="slow")
+    with pytest.raises(CatalogueError, match=r"reason 'slow' is not one of success, "):
+        load_provider({**RAW["microsoft.yaml"], "codes": [bad_reason]}, "microsoft.yaml")
     bad_fix = dict(RAW["microsoft.yaml"]["codes"][0], fix=["restart the server"])
     with pytest.raises(CatalogueError, match=r"does not open with who acts"):
         load_provider({**RAW["microsoft.yaml"], "codes": [bad_fix]}, "microsoft.yaml")
