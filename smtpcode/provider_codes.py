@@ -341,14 +341,28 @@ class ProviderLayer:
         """The entry for a token as a user types it: "TSS04", "[TSS04]", any case."""
         return self._tokens.get(token.strip().strip("[]()").lower())
 
-    def tokens_in(self, text: str) -> list[VendorCode]:
-        """The tokens a reply text carries, in their order in the text."""
+    def tokens_in(self, text: str, evidence: Iterable[str] | None = None) -> list[VendorCode]:
+        """The tokens a reply text carries, in their order in the text.
+
+        With `evidence` (the providers other evidence names), a phrase ("Delivery not
+        authorized, message refused") counts only for a provider named there: unlike a
+        code-like token (TSS04, AUP#1310, ?p=NoSuchUser), ordinary wording may come
+        from any server.
+        """
         scan = self._token_scan
         if scan is None:
             return []
+        from smtpcode.diagnose import normalise
+
+        named = None if evidence is None else set(evidence)
         found: dict[str, VendorCode] = {}
-        for m in scan.finditer(text):
-            vc = self._tokens[m.group(1).lower()]
+        # Read as the rules read it: a phrase may be folded over the lines of a multi-line
+        # reply, with the reply codes repeated at the start of each.
+        for m in scan.finditer(normalise(text)):
+            spelling = m.group(1)
+            vc = self._tokens[spelling.lower()]
+            if named is not None and vc.provider not in named and " " in spelling:
+                continue
             found.setdefault(vc.entry.code, vc)
         return list(found.values())
 
@@ -385,14 +399,7 @@ class ProviderLayer:
         evidence = {provider} if provider else set()
         if text:
             evidence |= self.linked(text)
-            # A code-like token (TSS04, AUP#1310, ?p=NoSuchUser) names its provider by
-            # itself; a phrase is ordinary wording that other servers may use too, so it
-            # counts only when other evidence names the provider.
-            tokens = [
-                vc
-                for vc in self.tokens_in(text)
-                if vc.provider in evidence or not any(c.isspace() for c in vc.token or "")
-            ]
+            tokens = self.tokens_in(text, evidence)
             if tokens:
                 codes = {basic, enhanced} - {None}
                 return min(

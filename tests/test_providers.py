@@ -459,3 +459,19 @@ def test_provider_fix_joins_the_advice_and_ts03_warns() -> None:
         "TS03 is transient by its code, but Yahoo / AOL says retrying will not succeed: "
         "stop retrying and fix the cause.",
     )
+
+
+def test_a_phrase_of_one_provider_needs_its_evidence() -> None:
+    """Postfix says "blocked using Spamhaus" too: only Microsoft's host makes it Microsoft's."""
+    text = "554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using Spamhaus"
+    assert _finding(text, host="mx.example.org").vendor_entry is None
+    at_microsoft = _finding(text, host="contoso-com.mail.protection.outlook.com")
+    assert at_microsoft.vendor_entry is not None
+    assert at_microsoft.vendor_entry.code == "blocked using Spamhaus"
+
+
+def test_a_phrase_folded_over_lines_is_found() -> None:
+    text = "550 5.7.1 Delivery not authorized,\n550 5.7.1 message refused"
+    finding = _finding(text, host="contoso-com.mail.protection.outlook.com")
+    assert finding.vendor_entry is not None
+    assert finding.vendor_entry.code == "Delivery not authorized, message refused"
