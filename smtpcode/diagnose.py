@@ -590,7 +590,12 @@ class Diagnoser:
         if klass in ("transient", "permanent"):
             vendor = self.vendor_code(text, basic, enhanced, provider)
         code: str | None
-        if vendor is not None:
+        # A bare registry code that one provider uses otherwise (5.1.10) shows that meaning
+        # beside the registry's, but nothing says that provider answered: it decides
+        # nothing. Anything else the layer chose came from the reply or is the only
+        # meaning the code has.
+        decisive = vendor is not None and (text is not None or not vendor.entry.registry_differs)
+        if vendor is not None and decisive:
             # The provider's own meaning of its code or token outranks the registry's.
             code_reason, code = vendor.reason, vendor.entry.code
             if provider is None and vendor.provider in rules.providers:
@@ -612,7 +617,7 @@ class Diagnoser:
             if (
                 code is not None
                 and code_reason != reason_name
-                and vendor is None
+                and not decisive
                 and not rules.is_weak(code)
                 and frozenset((code_reason, reason_name)) not in rules.compatible
             ):
@@ -654,7 +659,7 @@ class Diagnoser:
         if cause is not None and cause.value in rules.reasons:
             named = rules.reasons[cause.value]
             advice.append(f"The reply also names the cause: {named.summary}. {named.advice}")
-        if vendor is not None:
+        if vendor is not None and decisive:
             advice.append(_vendor_advice(vendor))
             if vendor.entry.retry == "no" and klass == "transient":
                 warnings.append(

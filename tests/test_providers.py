@@ -475,3 +475,12 @@ def test_a_phrase_folded_over_lines_is_found() -> None:
     finding = _finding(text, host="contoso-com.mail.protection.outlook.com")
     assert finding.vendor_entry is not None
     assert finding.vendor_entry.code == "Delivery not authorized, message refused"
+
+
+def test_a_bare_registry_code_shows_the_provider_use_but_decides_nothing(run) -> None:
+    """Nothing in a bare 5.1.10 says Microsoft answered: reason and provider stay the
+    registry's reading, Microsoft's meaning is shown beside it."""
+    _, out, _ = run("explain", "--json", "5.1.10")
+    finding = json.loads(out)
+    assert (finding["provider"], finding["reason"]) == (None, "not-accepting")
+    assert finding["meaning"]["vendor"]["provider"] == "microsoft"
