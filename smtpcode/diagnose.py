@@ -610,7 +610,7 @@ class Diagnoser:
         elif (
             ev is not None
             and ev.reason is not None
-            and not (vendor is not None and ev.reason.value in _CATCH_ALL)
+            and not (decisive and ev.reason.value in _CATCH_ALL)
         ):
             reason_name = ev.reason.value
             evidence.append(ev.reason.id)
