@@ -484,3 +484,16 @@ def test_a_bare_registry_code_shows_the_provider_use_but_decides_nothing(run) ->
     finding = json.loads(out)
     assert (finding["provider"], finding["reason"]) == (None, "not-accepting")
     assert finding["meaning"]["vendor"]["provider"] == "microsoft"
+
+
+def test_cisco_gateway_address_rejected() -> None:
+    """IronPort's LDAP accept refusal, as quoted in customeros/mailsherpa issue 19."""
+    text = "550 #5.1.0 Address rejected."
+    assert _finding(text, host="mx.example.org").vendor_entry is None
+    cisco = _finding(text, host="mx1.hc2201-65.iphmx.com")
+    assert cisco.vendor_entry is not None
+    assert (cisco.vendor_entry.code, cisco.provider, cisco.reason) == (
+        "Address rejected",
+        "cisco",
+        "user-unknown",
+    )
