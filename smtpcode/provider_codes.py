@@ -60,9 +60,10 @@ _CODE_KEYS = {
 }
 _ENHANCED = re.compile(r"[245]\.\d{1,3}\.\d{1,3}")
 _BASIC = re.compile(r"[245]\d\d")
-# A token stands alone: not inside a longer word ("TS01" is not in "TSS01x").
-_EDGE_BEFORE = r"(?<![A-Za-z0-9])"
-_EDGE_AFTER = r"(?![A-Za-z0-9])"
+# A token stands alone: not inside a longer word ("TS01" is not in "TSS01x") nor a part of a
+# host name ("cs01.mail.example.com" is no CS01, "a.ts01-relay" no TS01).
+_EDGE_BEFORE = r"(?<![A-Za-z0-9._-])"
+_EDGE_AFTER = r"(?![A-Za-z0-9_]|[.-][A-Za-z0-9])"
 
 
 @dataclass(frozen=True, slots=True)

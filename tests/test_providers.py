@@ -497,3 +497,9 @@ def test_cisco_gateway_address_rejected() -> None:
         "cisco",
         "user-unknown",
     )
+
+
+def test_a_token_inside_a_host_name_is_no_token() -> None:
+    text = "550 5.7.1 Message refused by cs01.mail.example.com, see ts01-relay.example.net"
+    assert _finding(text, host="mx.example.org").vendor_entry is None
+    assert _finding("550 5.7.1 [CS01] Message rejected due to local policy.").vendor_entry
