@@ -23,6 +23,7 @@ from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 DATA_FILES = (
     "codes.yaml",
     "rules.yaml",
+    "providers/*.yaml",
 )
 
 

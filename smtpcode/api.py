@@ -15,15 +15,47 @@ from smtpcode.records import Finding, Reply
 def explain_query(query: str) -> Finding:
     """Explain a code, a basic/enhanced pair or a whole reply.
 
-    Raises smtpcode.codes.CodeSyntaxError when the query is not an SMTP code.
+    A provider's token ("TSS04", "RESOLVER.ADR.RecipientNotFound") is explained by the
+    provider's meaning. Raises smtpcode.codes.CodeSyntaxError when the query is neither
+    an SMTP code nor a known token.
     """
-    q = parse_query(query)
+    from smtpcode.codes import CodeSyntaxError
+
+    try:
+        q = parse_query(query)
+    except CodeSyntaxError:
+        found = _token_finding(query)
+        if found is None:
+            raise
+        return found
     reply = Reply(
         basic=q.basic.code if q.basic else None,
         enhanced=str(q.enhanced) if q.enhanced else None,
         text=q.text,
     )
     return diagnose(reply)
+
+
+def _token_finding(query: str) -> Finding | None:
+    """The provider meaning of a token given on its own, or None when it is not one."""
+    from smtpcode.provider_codes import get_layer
+
+    vendor = get_layer().token(query)
+    if vendor is None:
+        return None
+    entry = vendor.entry
+    return Finding(
+        reply=Reply(basic=None, enhanced=None, text=None),
+        klass=entry.klass,
+        reason=vendor.reason,
+        provider=vendor.provider,
+        hard_bounce=None,
+        retry={"transient": True, "permanent": False}.get(entry.klass or ""),
+        basic_entry=None,
+        enhanced_entry=None,
+        advice=None,
+        vendor_entry=entry,
+    )
 
 
 ParseSource = str | bytes | os.PathLike[str] | BinaryIO | Iterable[str] | Iterable[bytes]

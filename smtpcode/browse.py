@@ -87,17 +87,48 @@ def _detail_numbers(entry: Entry) -> tuple[int, int]:
     return int(subject), int(detail)
 
 
+def _mask_selects(mask: Mask, code: str) -> bool:
+    """Whether a mask selects one concrete code ("5.7.606", "550")."""
+    if "." not in code:
+        return mask.matches_basic(code)
+    klass, subject, detail = code.split(".")
+    return (
+        mask.enhanced
+        and mask.parts[0] in (None, klass)
+        and mask.matches_detail(int(subject), int(detail))
+    )
+
+
+def provider_entries(providers: Iterable[str], mask: Mask | None = None) -> list[Entry]:
+    """The provider layer's entries of these providers, in their files' order; with a
+    mask, those whose code (or, for a token, a code it comes with) the mask selects."""
+    from smtpcode.provider_codes import get_layer
+
+    found = []
+    for entry in get_layer().entries(providers):
+        codes = entry.associated if entry.kind == "token" else (entry.code.split("-")[0],)
+        if mask is None or any(_mask_selects(mask, c) for c in codes):
+            found.append(entry)
+    return found
+
+
 def list_entries(
     mask: Mask | None = None,
     statuses: Iterable[str] = (),
     catalogue: Catalogue | None = None,
+    providers: Iterable[str] = (),
 ) -> list[Entry]:
     """The codes a mask selects, in catalogue order: basic codes, then enhanced details.
 
     Without a mask, enhanced codes are listed once in their any-class form ("X.1.1");
     a mask with a class digit ("4.7.x") lists them resolved to that class ("4.7.1"),
-    with the class's own "when" and "fix" where the catalogue has them.
+    with the class's own "when" and "fix" where the catalogue has them. With providers,
+    the provider layer's codes and tokens of those providers instead.
     """
+    wanted_providers = tuple(providers)
+    if wanted_providers:
+        chosen = provider_entries(wanted_providers, mask)
+        return [e for e in chosen if not statuses or e.status in set(statuses)]
     cat = catalogue or get_catalogue()
     wanted = frozenset(statuses)
     found: list[Entry] = []
@@ -255,7 +286,13 @@ class SearchIndex:
             slack = len(qterms) + 1
             bonus += 5.0 if _window(title, qterms) <= slack else 0.0
             bonus += 3.0 if _window(everything, qterms) <= slack else 0.0
-        status = self.entries[i].status
+        entry = self.entries[i]
+        if entry.provider is not None and not qterms & {stem(w) for w in words(entry.code)}:
+            # A provider's own meaning ranks after the RFCs' and the registry's for the
+            # same words: "mailbox full" is X.2.2 first, Exchange's QuotaExceededException
+            # after; a query naming the provider's code or token ("TSS04") finds it first.
+            bonus -= 6.0
+        status = entry.status
         return bonus + (0.1 * (len(STATUSES) - STATUSES.index(status)) if status in STATUSES else 0)
 
     def search(self, query: str, limit: int | None = None) -> SearchResult:
@@ -309,8 +346,12 @@ def _window(seq: list[str], wanted: set[str]) -> int:
 
 
 def _search_entries(cat: Catalogue) -> Iterator[Entry]:
+    from smtpcode.provider_codes import get_layer
+
     yield from cat.basic_entries()
     yield from cat.enhanced_entries()
+    # The providers' own codes and tokens: "TSS04" or "banned sending IP" finds them.
+    yield from get_layer().entries()
 
 
 def rule_phrases() -> Callable[[Entry], tuple[str, ...]] | None:
@@ -332,6 +373,8 @@ def rule_phrases() -> Callable[[Entry], tuple[str, ...]] | None:
             by_reason.setdefault(sig.value, []).extend(sig.phrases)
 
     def phrases(entry: Entry) -> tuple[str, ...]:
+        if entry.provider is not None:
+            return ()  # a provider's entry speaks for itself, not for a reason's phrasings
         if "." in entry.code:
             # An any-class entry ("X.1.1") reads like its permanent form.
             enhanced = "5" + entry.code[1:] if entry.code.startswith("X") else entry.code

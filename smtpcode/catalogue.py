@@ -51,9 +51,18 @@ class Entry:
     # Ids of the catalogue's vendor_notes: which software behaves as the entry says, and
     # for which versions or as of which date.
     notes: tuple[str, ...] = ()
+    # Set for the entries of the provider layer (status vendor, smtpcode.provider_codes): the
+    # provider's id, its help addresses, who emits the code (receiver, sender, relay),
+    # how a client should treat it (retry yes, after-fix, no), and whether the provider
+    # uses a code of the registry in another sense than the registry.
+    provider: str | None = None
+    help: tuple[str, ...] = ()
+    emits: str | None = None
+    client_retry: str | None = None
+    registry_differs: bool = False
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "code": self.code,
             "title": self.title,
             "class": self.klass,
@@ -67,6 +76,13 @@ class Entry:
             "actors": list(self.actors),
             "associated": list(self.associated),
         }
+        if self.provider is not None:
+            out["provider"] = self.provider
+            out["help"] = list(self.help)
+            out["emits"] = self.emits
+            out["retry"] = self.client_retry
+            out["registry_differs"] = self.registry_differs
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,6 +265,22 @@ class Catalogue:
                 undefined.append(enhanced)
                 enhanced_entry = self.structural(code)
         return basic_entry, enhanced_entry, tuple(undefined)
+
+    # -- the provider layer (providers/*.yaml, smtpcode.provider_codes) ------------------
+
+    def vendor_entries(self, code: str) -> tuple[Entry, ...]:
+        """The providers' own meanings of a code (status vendor, with the provider's id
+        and help addresses): Microsoft's 5.7.606, or its 5.1.10 beside the registry's."""
+        from smtpcode.provider_codes import get_layer
+
+        return tuple(vc.entry for vc in get_layer().code_entries(code))
+
+    def token_entry(self, token: str) -> Entry | None:
+        """A provider's meaning of a token of its replies ("TSS04", "DT:SPM")."""
+        from smtpcode.provider_codes import get_layer
+
+        found = get_layer().token(token)
+        return found.entry if found is not None else None
 
     def structural(self, code: BasicCode | EnhancedCode) -> Entry:
         """The reading of a well-formed code that the catalogue does not define."""

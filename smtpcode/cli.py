@@ -322,6 +322,8 @@ class Status(StrEnum):
         "  smtpcode list 4.7.x\n"
         "  smtpcode list x.7.x --status extension\n"
         "  smtpcode list --status vendor --status folklore\n"
+        "  smtpcode list --provider microsoft\n"
+        "  smtpcode list --provider google 5.7.x\n"
         "  smtpcode list --json 5.1.*"
     ),
 )
@@ -346,6 +348,16 @@ def list_codes(
             show_default=False,
         ),
     ] = None,
+    provider: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--provider",
+            help="Only this provider's own codes and tokens (microsoft, google, yahoo, ...; "
+            "repeat for several).",
+            metavar="PROVIDER",
+            show_default=False,
+        ),
+    ] = None,
     as_json: JsonOpt = False,
     color: ColorOpt = Color.auto,
 ) -> None:
@@ -356,10 +368,23 @@ def list_codes(
         parsed = parse_mask(mask) if mask is not None else None
     except MaskError as exc:
         die(f"{mask!r} is not a code mask: {exc.why}", EXIT_USAGE)
-    entries = list_entries(parsed, [s.value for s in status or ()])
+    providers = [p.strip().lower() for p in provider or ()]
+    if providers:
+        from smtpcode.provider_codes import get_layer
+
+        known = get_layer().providers
+        unknown = [p for p in providers if p not in known]
+        if unknown:
+            die(
+                f"no provider {unknown[0]!r} in the catalogue (known: {', '.join(sorted(known))})",
+                EXIT_USAGE,
+            )
+    entries = list_entries(parsed, [s.value for s in status or ()], providers=providers)
     if not entries:
         which = f" {mask}" if mask is not None else ""
         only = f" with status {', '.join(s.value for s in status)}" if status else ""
+        if providers:
+            only += f" of provider {', '.join(providers)}"
         # A mask without wildcards is a code: offer the nearest defined ones.
         hint = nearest(mask) if mask and mask.replace(".", "").isdigit() and not status else ""
         die(f"no code{which}{only} in the catalogue{hint}", EXIT_NOTHING)

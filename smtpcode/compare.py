@@ -186,7 +186,13 @@ def column(query: Query, catalogue: Catalogue | None = None) -> Column:
     if query.basic is not None:
         entries.append(cat.basic(query.basic) or cat.structural(query.basic))
     if query.enhanced is not None:
-        entries.append(cat.enhanced(query.enhanced) or cat.structural(query.enhanced))
+        # A code only a provider defines (Microsoft's 5.7.606) is compared by its meaning.
+        vendor = cat.vendor_entries(str(query.enhanced))
+        entries.append(
+            cat.enhanced(query.enhanced)
+            or (vendor[0] if vendor else None)
+            or cat.structural(query.enhanced)
+        )
     code = " ".join(str(c) for c in (query.basic, query.enhanced) if c is not None)
     # The basic code decides the class where both are given (as in diagnosis).
     first = query.basic if query.basic is not None else query.enhanced

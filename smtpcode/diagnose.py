@@ -16,11 +16,14 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from smtpcode.catalogue import Catalogue, CatalogueError, Entry, get_catalogue
 from smtpcode.codes import CLASS_BY_DIGIT
 from smtpcode.records import Finding, Reply
+
+if TYPE_CHECKING:
+    from smtpcode.provider_codes import VendorCode
 
 ENV_RULES = "SMTPCODE_RULES"
 # Texts whose phrases are found by testing each phrase, before the trie regex is compiled.
@@ -33,6 +36,11 @@ CACHE_SIZE = 8192
 # bounce's delivery history, fit in a few KB; a longer text is junk or hostile, and the
 # cap keeps the work per reply (and the size of a cache key) bounded whatever the input.
 MAX_TEXT = 16 * 1024
+
+# Reasons that only say "refused" ("Access denied", "rejected by policy"): when the
+# provider layer knows what the provider means by the reply's code or token, that meaning
+# is more specific than these readings of the text.
+_CATCH_ALL = frozenset({"policy", "security", "unknown"})
 
 # Rule regexes run on untrusted text, so they must match in linear time: repetition has
 # to be bounded ({m,n} with n at most this), and no group may be repeated.
@@ -143,6 +151,8 @@ class Verdict:
     warnings: tuple[str, ...]
     summary: str | None
     evidence: tuple[str, ...]
+    # The provider meaning chosen for the reply's code or token (smtpcode.provider_codes).
+    vendor: VendorCode | None = None
 
 
 # Reply-code prefixes at the start of each line of a multi-line reply ("550-5.1.1 ",
@@ -534,6 +544,20 @@ class Diagnoser:
     ) -> tuple[Entry | None, Entry | None, tuple[str, ...]]:
         return self.catalogue.meanings(basic, enhanced)
 
+    def vendor_code(
+        self, text: str | None, basic: str | None, enhanced: str | None, provider: str | None
+    ) -> VendorCode | None:
+        """The provider layer's meaning for a reply, chosen by its evidence (or None)."""
+        from smtpcode.provider_codes import get_layer
+
+        layer = get_layer()
+        has_codes = bool(layer.code_entries(enhanced or "") or layer.code_entries(basic or ""))
+        if not (text or has_codes):
+            return None
+        # Which codes the registry leaves undefined matters only for a provider's codes.
+        undefined = self._entries_cached(basic, enhanced)[2] if has_codes else ()
+        return layer.choose(basic, enhanced, text, provider, undefined)
+
     def text_evidence(self, text: str | None, klass: str | None) -> TextEvidence | None:
         return None if not text else self._text_evidence(text, klass)
 
@@ -552,18 +576,45 @@ class Diagnoser:
         if class_warning:
             warnings.append(class_warning)
         ev = self.text_evidence(text, klass)
-        code_reason, code = rules.code_reason(basic, enhanced)
+        # Who answered: the remote host first, then the reply's wording.
+        provider = rules.provider_of_host(host) if host else None
+        provider_sig = None
+        if provider is None and ev is not None and ev.provider is not None:
+            provider_sig = ev.provider
+            by_reason = provider_sig.kind == "reason"
+            provider = provider_sig.provider if by_reason else provider_sig.value
+        vendor = None
+        if klass in ("transient", "permanent"):
+            vendor = self.vendor_code(text, basic, enhanced, provider)
+        code: str | None
+        # A bare registry code that one provider uses otherwise (5.1.10) shows that meaning
+        # beside the registry's, but nothing says that provider answered: it decides
+        # nothing. Anything else the layer chose came from the reply or is the only
+        # meaning the code has.
+        decisive = vendor is not None and (text is not None or not vendor.entry.registry_differs)
+        if vendor is not None and decisive:
+            # The provider's own meaning of its code or token outranks the registry's.
+            code_reason, code = vendor.reason, vendor.entry.code
+            if provider is None and vendor.provider in rules.providers:
+                provider = vendor.provider
+        else:
+            code_reason, code = rules.code_reason(basic, enhanced)
         evidence: list[str] = []
 
         if klass in ("success", "intermediate"):
             # A success is a success whatever its text says ("250 ok, no spam found").
             reason_name = klass
-        elif ev is not None and ev.reason is not None:
+        elif (
+            ev is not None
+            and ev.reason is not None
+            and not (decisive and ev.reason.value in _CATCH_ALL)
+        ):
             reason_name = ev.reason.value
             evidence.append(ev.reason.id)
             if (
                 code is not None
                 and code_reason != reason_name
+                and not decisive
                 and not rules.is_weak(code)
                 and frozenset((code_reason, reason_name)) not in rules.compatible
             ):
@@ -577,11 +628,8 @@ class Diagnoser:
             reason_name = rules.by_command.get(command.upper(), {}).get(reason_name, reason_name)
         reason = rules.reasons.get(reason_name) or rules.reasons["unknown"]
 
-        provider = rules.provider_of_host(host) if host else None
-        if provider is None and ev is not None and ev.provider is not None:
-            sig = ev.provider
-            provider = sig.provider if sig.kind == "reason" else sig.value
-            evidence.append(sig.id)
+        if provider_sig is not None:
+            evidence.append(provider_sig.id)
         # The software whose default wording the reply has: the remote side's, as the
         # reporting software (the log's writer) is a fact of the input, not of the text.
         mta = None
@@ -611,6 +659,13 @@ class Diagnoser:
         if cause is not None and cause.value in rules.reasons:
             named = rules.reasons[cause.value]
             advice.append(f"The reply also names the cause: {named.summary}. {named.advice}")
+        if vendor is not None and decisive:
+            advice.append(_vendor_advice(vendor))
+            if vendor.entry.client_retry == "no" and klass == "transient":
+                warnings.append(
+                    f"{vendor.entry.code} is transient by its code, but {_who(vendor)} "
+                    f"says retrying will not succeed: stop retrying and fix the cause."
+                )
 
         return Verdict(
             klass=klass,
@@ -622,6 +677,7 @@ class Diagnoser:
             warnings=tuple(warnings),
             summary=self._summary(reason, klass, provider, command, hard) if text else None,
             evidence=tuple(evidence),
+            vendor=vendor,
         )
 
     def _summary(
@@ -659,6 +715,20 @@ class Diagnoser:
     def diagnose(self, reply: Reply) -> Finding:
         basic_entry, enhanced_entry, undefined = self._entries_cached(reply.basic, reply.enhanced)
         v = self.verdict(reply)
+        vendor = v.vendor.entry if v.vendor is not None else None
+        if undefined and vendor is not None:
+            # A code only a provider defines: its meaning is the provider's, not undefined
+            # (also when a token of the reply chose the provider meaning shown beside it).
+            provider = vendor.provider
+            for code in undefined:
+                entry = vendor if vendor.code == code else _provider_code(code, provider)
+                if entry is None:
+                    continue
+                undefined = tuple(c for c in undefined if c != code)
+                if code == reply.enhanced:
+                    enhanced_entry = entry
+                elif code == reply.basic:
+                    basic_entry = entry
         return Finding(
             reply=reply,
             klass=v.klass,
@@ -674,7 +744,30 @@ class Diagnoser:
             summary=v.summary,
             remote_mta=v.mta,
             evidence=v.evidence,
+            vendor_entry=vendor,
         )
+
+
+def _who(vendor: VendorCode) -> str:
+    from smtpcode.provider_codes import get_layer
+
+    return get_layer().name(vendor.provider)
+
+
+def _vendor_advice(vendor: VendorCode) -> str:
+    """The provider's own fix for its code or token, for the finding's advice."""
+    steps = " ".join(step.rstrip(".") + "." for step in vendor.entry.fix)
+    return f"{_who(vendor)}, {vendor.entry.code}: {steps}"
+
+
+def _provider_code(code: str, provider: str | None) -> Entry | None:
+    """A provider's meaning of a code the registry does not define, that provider's first."""
+    from smtpcode.provider_codes import get_layer
+
+    found = [vc.entry for vc in get_layer().code_entries(code) if vc.token is None]
+    ours = [e for e in found if e.provider == provider]
+    chosen = ours or found
+    return chosen[0] if chosen else None
 
 
 @cache

@@ -64,6 +64,9 @@ class Finding:
     evidence: tuple[str, ...] = ()
     # The language of the text fields (summary, advice, meanings).
     lang: str = "en"
+    # The provider's own meaning of the reply's code or token (smtpcode.provider_codes), as
+    # the evidence in the reply chose it; None when no provider meaning applies.
+    vendor_entry: Entry | None = None
 
     def to_dict(self) -> dict[str, object]:
         r = self.reply
@@ -89,6 +92,7 @@ class Finding:
             "meaning": {
                 "basic": self.basic_entry.to_dict() if self.basic_entry else None,
                 "enhanced": self.enhanced_entry.to_dict() if self.enhanced_entry else None,
+                "vendor": self.vendor_entry.to_dict() if self.vendor_entry else None,
             },
             "summary": self.summary,
             "advice": self.advice,
@@ -161,6 +165,7 @@ FINDING_REST = (
     "remote_mta",
     "evidence",
     "lang",
+    "vendor_entry",
 )
 if tuple(f.name for f in fields(Finding)) != ("reply", *FINDING_REST):
     raise ImportError("records.FINDING_REST must list Finding's fields after `reply`")
@@ -185,6 +190,7 @@ def finding_with(reply: Reply, rest: tuple[Any, ...]) -> Finding:
         finding.remote_mta,
         finding.evidence,
         finding.lang,
+        finding.vendor_entry,
     ) = rest
     finding.__class__ = Finding
     return cast("Finding", finding)

@@ -78,12 +78,13 @@ def _finding_key(finding: Finding) -> tuple[object, ...]:
 class RowTemplate:
     """One diagnosis's JSON cut around its per-reply values."""
 
-    __slots__ = ("basic_entry", "enhanced_entry", "names", "pieces")
+    __slots__ = ("basic_entry", "enhanced_entry", "names", "pieces", "vendor_entry")
 
     def __init__(self, finding: Finding) -> None:
         # The entries are held so that the identity comparison in line() stays sound.
         self.basic_entry = finding.basic_entry
         self.enhanced_entry = finding.enhanced_entry
+        self.vendor_entry = finding.vendor_entry
         self.names: list[str] | None = None
         self.pieces: list[bytes] = []
         cut = _cut(finding)
@@ -148,6 +149,7 @@ class FindingEncoder:
             template is None
             or template.basic_entry is not finding.basic_entry
             or template.enhanced_entry is not finding.enhanced_entry
+            or template.vendor_entry is not finding.vendor_entry
         ):
             if len(self._templates) >= TEMPLATE_CACHE:
                 self._templates.clear()
@@ -244,8 +246,9 @@ _USUAL = ["input", "line", "time", "text", "recipient"]
 
 
 def meaning(finding: Finding) -> str:
-    """The shortest statement of what the codes mean: the most specific entry's title."""
-    for entry in (finding.enhanced_entry, finding.basic_entry):
+    """The shortest statement of what the codes mean: the most specific entry's title
+    (the provider's own meaning first, where the reply carried one)."""
+    for entry in (finding.vendor_entry, finding.enhanced_entry, finding.basic_entry):
         if entry is not None and entry.defined:
             return entry.title
     for entry in (finding.enhanced_entry, finding.basic_entry):

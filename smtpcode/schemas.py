@@ -211,9 +211,32 @@ RULES = _fields(
     objects=Table(TEXT),
 )
 
+# -- providers/*.yaml (the provider layer; smtpcode.provider_codes checks the values) ------
+
+PROVIDER = _fields(
+    "id name help emits codes",
+    help=TEXTS,
+    codes=Items(
+        _fields(
+            "class title description when fix retry reason",
+            "token code aliases basic enhanced emits help registry_differs through",
+            aliases=TEXTS,
+            basic=Items(CODE),
+            enhanced=TEXTS,
+            fix=TEXTS,
+            help=TEXTS,
+            registry_differs=FLAG,
+        )
+    ),
+)
+
 # The schema of each data file, by its path relative to the repository's top; a pattern
 # ("providers/*.yaml") covers a folder of files of one kind.
-BY_FILE: dict[str, Spec] = {"codes.yaml": CODES, "rules.yaml": RULES}
+BY_FILE: dict[str, Spec] = {
+    "codes.yaml": CODES,
+    "rules.yaml": RULES,
+    "providers/*.yaml": PROVIDER,
+}
 
 
 def schema_for(name: str) -> Spec:

@@ -275,7 +275,7 @@ def test_makers_build_ordinary_records() -> None:
     assert pickle.loads(pickle.dumps(made)) == made
     rest = (
         "permanent", "user-unknown", None, True, False, None, None, "advice", ("w",), (), "s",
-        "m", (), "en",
+        "m", (), "en", None,
     )  # fmt: skip
     assert len(rest) == len(FINDING_REST)
     finding = finding_with(made, rest)

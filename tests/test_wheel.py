@@ -1,6 +1,6 @@
-"""The wheel carries codes.yaml and rules.yaml and their prebuilt JSON copies: smtpcode
-works from a fresh virtual environment, reads the copies, and writes nothing in the home
-directory."""
+"""The wheel carries codes.yaml, rules.yaml, the provider layer and their prebuilt JSON
+copies: smtpcode works from a fresh virtual environment, reads the copies, and writes
+nothing in the home directory."""
 
 from __future__ import annotations
 
@@ -46,6 +46,11 @@ def test_wheel_contains_the_data(wheel: Path) -> None:
                 record["sha256"] == hashlib.sha256((ROOT / f"{name}.yaml").read_bytes()).hexdigest()
             )
             assert record["data"] == yaml.safe_load(yaml_bytes)
+    providers = sorted(p.name for p in (ROOT / "providers").glob("*.yaml"))
+    assert providers
+    assert sorted(n.rsplit("/", 1)[1] for n in names if n.startswith("smtpcode/providers/")) == (
+        providers
+    )
 
 
 def test_installed_wheel_explains(wheel: Path, tmp_path: Path) -> None:
@@ -78,6 +83,17 @@ def test_installed_wheel_explains(wheel: Path, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     finding = json.loads(done.stdout)
     assert finding["meaning"]["basic"]["code"] == "550"
+    # The provider layer is found inside the installed package.
+    done = subprocess.run(
+        [str(bindir / "smtpcode"), "explain", "--json", "5.7.606"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["meaning"]["vendor"]["provider"] == "microsoft"
     where = subprocess.run(
         [
             str(bindir / "python"),

@@ -34,9 +34,41 @@ def class_label(entry: Entry) -> str:
     return entry.klass or "any class"
 
 
+def provider_name(entry: Entry) -> str:
+    from smtpcode.provider_codes import get_layer
+
+    return get_layer().name(entry.provider or "")
+
+
 def heading(entry: Entry) -> str:
     status = entry.status if entry.defined else "undefined"
+    if entry.provider is not None:
+        status = f"{status}: {provider_name(entry)}"
     return f"{entry.code}  {entry.title}  ({status})"
+
+
+_EMITS = {
+    "receiver": "the receiving system",
+    "sender": "the sender's own mail system (not the recipient's)",
+    "relay": "a relay or filtering service between sender and recipient",
+}
+_RETRY = {
+    "yes": "yes: the queue retries by itself",
+    "after-fix": "not unchanged: retry once the cause is fixed",
+    "no": "no: retrying will not succeed",
+}
+
+
+def vendor_rows(entry: Entry) -> list[Row]:
+    """What only a provider's entry has: who says it, retry, the registry note, help."""
+    rows = [Row("Provider", f"{provider_name(entry)}; written by {_EMITS[entry.emits or '']}")]
+    rows.append(Row("Retry", _RETRY[entry.client_retry or ""]))
+    if entry.registry_differs:
+        note = f"{provider_name(entry)} uses this code in its own sense, not the registry's"
+        rows.append(Row("Note", note))
+    if entry.help:
+        rows.append(Row("Help", " ".join(entry.help)))
+    return rows
 
 
 def entry_rows(entry: Entry) -> list[Row]:
@@ -50,11 +82,14 @@ def entry_rows(entry: Entry) -> list[Row]:
     if entry.commands:
         rows.append(Row("After commands", ", ".join(entry.commands)))
     if entry.associated:
-        rows.append(Row("Basic codes", ", ".join(entry.associated)))
+        label = "Comes with" if entry.provider is not None else "Basic codes"
+        rows.append(Row(label, ", ".join(entry.associated)))
     if entry.rfcs:
         rows.append(Row("RFCs", "; ".join(entry.rfcs)))
     if entry.related:
         rows.append(Row("Related", ", ".join(entry.related)))
+    if entry.provider is not None:
+        rows += vendor_rows(entry)
     return rows
 
 
@@ -92,11 +127,18 @@ def diagnosis_rows(finding: Finding) -> list[Row]:
 
 def finding_title(finding: Finding) -> str:
     codes = " ".join(c for c in (finding.reply.basic, finding.reply.enhanced) if c)
+    if not codes and finding.vendor_entry is not None:
+        return finding.vendor_entry.code  # a provider's token explained on its own
     return codes or "reply"
 
 
 def entries_of(finding: Finding) -> list[Entry]:
-    return [e for e in (finding.basic_entry, finding.enhanced_entry) if e is not None]
+    """The meanings to show: the codes', then the provider's own (once, if it is a code's)."""
+    found = [e for e in (finding.basic_entry, finding.enhanced_entry) if e is not None]
+    vendor = finding.vendor_entry
+    if vendor is not None and all(e is not vendor for e in found):
+        found.append(vendor)
+    return found
 
 
 def list_row(entry: Entry) -> tuple[str, str, str, str]:
