@@ -1,4 +1,4 @@
-"""Reply -> Finding: class, reason, provider, MTA, hard/soft bounce, advice and warnings.
+"""Reply -> Finding: class, reason, provider, MTA, hard/soft bounce, retry, advice, warnings.
 
 The decisions are data (rules.yaml); this module only applies them. Evidence order:
 the reply text, then the enhanced code, then the basic code. Where the text and a
@@ -71,16 +71,54 @@ REASON_NAMES = (
 )
 
 
+# What a reason's failure says about the recipient's address.
+BOUNCE_KINDS = ("hard", "soft", "none")
+# Keys of a text given per class; "default" serves a class without its own.
+TEXT_KEYS = ("transient", "permanent", "default")
+
+
 @dataclass(frozen=True, slots=True)
 class Reason:
     name: str
-    hard_bounce: bool | None
-    advice: str
+    # hard: the address is bad; soft: delivery failed for another cause; none: not a
+    # delivery failure at all (a login, a malformed command).
+    bounce: str
+    # Advice and the summary's action clause, per class (TEXT_KEYS): a transient failure
+    # is retried by the sending server, a permanent one is not.
+    advice: Mapping[str, str]
     # Short clauses for the one-line summary: what happened, and what to do.
     summary: str
-    action: str
+    action: Mapping[str, str]
     # What the refusal is about when the command is not known (recipient, sender, ...).
     about: str
+    # For the admin of a server that refused a client (inbound): advice and action.
+    inbound_advice: str
+    inbound_action: str
+    # The sending server has already given up (expired): final whatever the reply class.
+    final: bool = False
+
+    def advice_for(self, klass: str | None) -> str:
+        return by_class(self.advice, klass)
+
+    def action_for(self, klass: str | None) -> str:
+        return by_class(self.action, klass)
+
+
+def by_class(texts: Mapping[str, str], klass: str | None) -> str:
+    """The text for a reply class: its own, else the default (permanent when none)."""
+    return texts.get(klass or "") or texts.get("default") or texts["permanent"]
+
+
+def _per_class(value: Any, where: str) -> dict[str, str]:
+    """A text for every class, or a mapping of TEXT_KEYS to texts."""
+    if isinstance(value, str):
+        return {"default": value.strip()}
+    if isinstance(value, Mapping) and value and set(value) <= set(TEXT_KEYS):
+        texts = {str(k): str(v).strip() for k, v in value.items()}
+        if "default" not in texts and not {"transient", "permanent"} <= set(texts):
+            raise CatalogueError(f"rules.yaml: {where} needs a default or both classes")
+        return texts
+    raise CatalogueError(f"rules.yaml: {where} must be a text or a mapping of {TEXT_KEYS}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +136,10 @@ class Signature:
     patterns: tuple[re.Pattern[str], ...]
     order: int
     classes: tuple[str, ...] = ()  # empty: any class
-    provider: str | None = None  # a reason rule may prove the provider too
+    provider: str | None = None  # a reason rule may name the provider too
+    # The text names the provider's own servers (not wording anyone can copy): it counts
+    # even when the input names a remote host that is not the provider's.
+    proof: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +147,8 @@ class Provider:
     id: str
     name: str
     hosts: tuple[str, ...]
-    advice: Mapping[str, str]
+    # Per reason ("default": any failure), a text per class as for Reason.advice.
+    advice: Mapping[str, Mapping[str, str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +165,8 @@ class TextEvidence:
     reason: Signature | None
     provider: Signature | None
     mta: Signature | None
+    # The first provider signature that is proof (Signature.proof), or None.
+    proof: Signature | None
     blocklist: Signature | None
     matched: tuple[str, ...]
     # The first reason rule that matched with another reason than `reason`: the cause a
@@ -139,6 +183,7 @@ class Verdict:
     provider: str | None
     mta: str | None
     hard_bounce: bool | None
+    retry: bool | None
     advice: str
     warnings: tuple[str, ...]
     summary: str | None
@@ -256,17 +301,25 @@ class Rules:
 
     def __init__(self, data: Mapping[str, Any]) -> None:
         try:
+            default_inbound = data["inbound_default"]
             self.reasons = {
                 str(k): Reason(
                     str(k),
-                    v.get("hard_bounce"),
-                    str(v["advice"]).strip(),
+                    str(v["bounce"]),
+                    _per_class(v["advice"], f"reasons.{k}.advice"),
                     str(v["summary"]).strip(),
-                    str(v["action"]).strip(),
+                    _per_class(v["action"], f"reasons.{k}.action"),
                     str(v.get("about", "message")),
+                    str((v.get("inbound") or default_inbound)["advice"]).strip(),
+                    str((v.get("inbound") or default_inbound)["action"]).strip(),
+                    v.get("final") is True,
                 )
                 for k, v in data["reasons"].items()
             }
+            self.no_delivery_commands = frozenset(
+                str(c).upper() for c in data.get("no_delivery_commands", ())
+            )
+            self.address_codes = frozenset(str(c) for c in data.get("address_codes", ()))
             self.by_enhanced = {str(k): str(v) for k, v in data["by_enhanced"].items()}
             self.by_basic = {str(k): str(v) for k, v in data["by_basic"].items()}
             self.weak_codes = frozenset(str(c) for c in data.get("weak_codes", ()))
@@ -287,7 +340,10 @@ class Rules:
                     str(k),
                     str(v["name"]),
                     tuple(h.lower() for h in _strings(v.get("hosts"), f"providers.{k}.hosts")),
-                    {str(a): str(b).strip() for a, b in (v.get("advice") or {}).items()},
+                    {
+                        str(a): _per_class(b, f"providers.{k}.advice.{a}")
+                        for a, b in (v.get("advice") or {}).items()
+                    },
                 )
                 for k, v in data["providers"].items()
             }
@@ -320,6 +376,7 @@ class Rules:
                     order=len(sigs),
                     classes=classes,
                     provider=raw.get("provider"),
+                    proof=raw.get("proof") is True,
                 )
             )
 
@@ -342,10 +399,13 @@ class Rules:
         known = set(REASON_NAMES)
         if set(self.reasons) != known:
             raise CatalogueError(
-                f"rules.yaml: reasons must be exactly the GUIDE vocabulary "
+                f"rules.yaml: reasons must be exactly the documented vocabulary "
                 f"(missing {sorted(known - set(self.reasons))}, "
                 f"extra {sorted(set(self.reasons) - known)})"
             )
+        bad_bounce = sorted(r.name for r in self.reasons.values() if r.bounce not in BOUNCE_KINDS)
+        if bad_bounce:
+            raise CatalogueError(f"rules.yaml: bounce must be one of {BOUNCE_KINDS}: {bad_bounce}")
         if not self.delist_for <= known:
             raise CatalogueError(
                 f"rules.yaml: delist_for: unknown reasons {sorted(self.delist_for - known)}"
@@ -443,11 +503,14 @@ class Rules:
             # A reason rule that names its provider is evidence for both.
             if sig.kind == "reason" and sig.provider is not None:
                 best.setdefault("provider-by-reason", sig)
+            if sig.proof:
+                best.setdefault("proof", sig)
         provider = best.get("provider") or best.get("provider-by-reason")
         return TextEvidence(
             reason=best.get("reason"),
             provider=provider,
             mta=best.get("mta"),
+            proof=best.get("proof"),
             blocklist=best.get("blocklist"),
             matched=tuple(matched),
             cause=cause,
@@ -546,8 +609,8 @@ class Diagnoser:
         basic: str | None,
         enhanced: str | None,
         host: str | None,
-        mta: str | None,
         command: str | None,
+        direction: str | None,
     ) -> Verdict:
         rules = self.rules
         warnings: list[str] = []
@@ -580,11 +643,9 @@ class Diagnoser:
             reason_name = rules.by_command.get(command.upper(), {}).get(reason_name, reason_name)
         reason = rules.reasons.get(reason_name) or rules.reasons["unknown"]
 
-        provider = rules.provider_of_host(host) if host else None
-        if provider is None and ev is not None and ev.provider is not None:
-            sig = ev.provider
-            provider = sig.provider if sig.kind == "reason" else sig.value
-            evidence.append(sig.id)
+        provider, provider_rule = self._provider(ev, host, direction)
+        if provider_rule is not None:
+            evidence.append(provider_rule)
         # The software whose default wording the reply has: the remote side's, as the
         # reporting software (the log's writer) is a fact of the input, not of the text.
         mta = None
@@ -595,37 +656,117 @@ class Diagnoser:
         if ev is not None and ev.blocklist is not None:
             blocklist = rules.blocklists[ev.blocklist.value]
             evidence.append(ev.blocklist.id)
-
-        hard = reason.hard_bounce
-        if klass in ("success", "intermediate", "transient"):
-            hard = False
-
-        advice = [reason.advice]
-        if provider is not None:
-            tips = rules.providers[provider].advice
-            tip = tips.get(reason.name) or (
-                tips.get("default") if klass not in ("success", "intermediate") else None
-            )
-            if tip:
-                advice.append(tip)
-        if blocklist is not None and reason.name in rules.delist_for:
-            advice.append(blocklist.advice)
         cause = ev.cause if ev is not None and reason.name in rules.names_cause else None
-        if cause is not None and cause.value in rules.reasons:
-            named = rules.reasons[cause.value]
-            advice.append(f"The reply also names the cause: {named.summary}. {named.advice}")
-
+        hard, retry, advice, summary = self.conclude(
+            reason, klass, enhanced, provider, command, direction, blocklist, cause
+        )
         return Verdict(
             klass=klass,
             reason=reason.name,
             provider=provider,
             mta=mta,
             hard_bounce=hard,
-            advice=" ".join(advice),
+            retry=retry,
+            advice=advice,
             warnings=tuple(warnings),
-            summary=self._summary(reason, klass, provider, command, hard) if text else None,
+            summary=summary if text else None,
             evidence=tuple(evidence),
         )
+
+    def _provider(
+        self, ev: TextEvidence | None, host: str | None, direction: str | None
+    ) -> tuple[str | None, str | None]:
+        """Who answered, and the rule that showed it (None: the remote host did).
+
+        The remote host decides first. A host that is no provider's leaves only proof in
+        the text (the provider's own servers named, as when a relay passes a provider's
+        reply back): a server that copies Gmail's wording is not Gmail. A server's own
+        refusal of a client (inbound) was answered by no provider at all.
+        """
+        if direction == "inbound":
+            return None, None
+        rules = self.rules
+        if host:
+            by_host = rules.provider_of_host(host)
+            if by_host is not None:
+                return by_host, None
+            if ev is not None and ev.proof is not None:
+                sig = ev.proof
+                return (sig.provider if sig.kind == "reason" else sig.value), sig.id
+            return None, None
+        if ev is not None and ev.provider is not None:
+            sig = ev.provider
+            return (sig.provider if sig.kind == "reason" else sig.value), sig.id
+        return None, None
+
+    def is_delivery_failure(
+        self, reason: Reason, klass: str | None, enhanced: str | None, command: str | None
+    ) -> bool:
+        """Whether the finding is a failure to deliver: not a success, not a login or a
+        malformed command (unless its code says the address itself is malformed)."""
+        if klass in ("success", "intermediate"):
+            return False
+        if command and command.upper() in self.rules.no_delivery_commands:
+            return False
+        if reason.bounce == "none":
+            return klass == "permanent" and enhanced in self.rules.address_codes
+        return True
+
+    def conclude(
+        self,
+        reason: Reason,
+        klass: str | None,
+        enhanced: str | None = None,
+        provider: str | None = None,
+        command: str | None = None,
+        direction: str | None = None,
+        blocklist: Blocklist | None = None,
+        cause: Signature | None = None,
+    ) -> tuple[bool | None, bool | None, str, str]:
+        """Hard bounce, retry, advice and summary for a reason in a reply class.
+
+        hard_bounce: True when the address itself is bad, False for another delivery
+        failure, None when nothing failed to be delivered. retry: whether the sending
+        server tries again (transient yes, permanent no; no once it gave up), None when
+        no delivery is involved. Advice and summary follow the class, so they never
+        promise a retry that will not come or condemn an address failing for now.
+        """
+        rules = self.rules
+        if klass in ("success", "intermediate"):
+            reason = rules.reasons[klass]
+        elif klass == "transient" and reason.final:
+            # Given up after retries: the last deferral's class no longer holds.
+            klass = "permanent"
+        delivery = self.is_delivery_failure(reason, klass, enhanced, command)
+        hard: bool | None = None
+        retry: bool | None = None
+        if delivery:
+            hard = klass != "transient" and (
+                reason.bounce == "hard" or enhanced in rules.address_codes
+            )
+            if klass in ("transient", "permanent"):
+                retry = klass == "transient"
+        inbound = direction == "inbound"
+        if inbound:
+            advice = [reason.inbound_advice]
+        else:
+            advice = [reason.advice_for(klass)]
+            if provider is not None:
+                tips = rules.providers[provider].advice
+                tip = tips.get(reason.name) or (
+                    tips.get("default") if klass not in ("success", "intermediate") else None
+                )
+                if tip:
+                    advice.append(by_class(tip, klass))
+            if blocklist is not None and reason.name in rules.delist_for:
+                advice.append(blocklist.advice)
+            if cause is not None and cause.value in rules.reasons:
+                named = rules.reasons[cause.value]
+                advice.append(
+                    f"The reply also names the cause: {named.summary}. {named.advice_for(klass)}"
+                )
+        summary = self._summary(reason, klass, provider, command, hard, delivery, inbound)
+        return hard, retry, " ".join(advice), summary
 
     def _summary(
         self,
@@ -634,29 +775,39 @@ class Diagnoser:
         provider: str | None,
         command: str | None,
         hard: bool | None,
+        delivery: bool,
+        inbound: bool,
     ) -> str:
         """One sentence that leads the explanation of a whole reply."""
-        who = self.rules.providers[provider].name if provider else "The receiving server"
+        if inbound:
+            who = "This server"
+        else:
+            who = self.rules.providers[provider].name if provider else "The receiving server"
         if klass == "success":
-            return f"{who} accepted it. {reason.action}"
+            return f"{who} accepted it. {reason.action_for(klass)}"
         if klass == "intermediate":
-            return f"{who} is waiting for the client to go on. {reason.action}"
+            return f"{who} is waiting for the client to go on. {reason.action_for(klass)}"
         about = self.rules.objects.get((command or "").upper()) or reason.about
         verb = {"transient": "deferred", "permanent": "rejected"}.get(klass or "", "refused")
+        if inbound:
+            head = f"{who} {verb} {about} of a client: {reason.summary}."
+            return f"{head} For this server's admin: {reason.inbound_action}"
+        action = reason.action_for(klass)
+        if not delivery:
+            lowered = who[0].lower() + who[1:] if who.startswith("The ") else who
+            return f"Not a bounce: {reason.summary} ({lowered} {verb} {about}). {_cap(action)}"
         head = f"{who} {verb} {about}: {reason.summary}."
         if klass == "transient":
-            return f"{head} Temporary failure: {reason.action}"
+            return f"{head} Temporary failure: {action}"
         if hard:
-            return f"{head} Hard bounce: {reason.action}"
-        if hard is False:
-            return f"{head} Soft bounce: {reason.action}"
-        return f"{head} {reason.action}"
+            return f"{head} Hard bounce: {action}"
+        return f"{head} Soft bounce: {action}"
 
     def verdict(self, reply: Reply) -> Verdict:
         # Cut before the cache: a cache key never holds more than MAX_TEXT characters.
         text = reply.text[:MAX_TEXT] if reply.text else reply.text
         return self._verdict_cached(
-            text, reply.basic, reply.enhanced, reply.remote_host, reply.reporter, reply.command
+            text, reply.basic, reply.enhanced, reply.remote_host, reply.command, reply.direction
         )
 
     def diagnose(self, reply: Reply) -> Finding:
@@ -668,7 +819,7 @@ class Diagnoser:
             reason=v.reason,
             provider=v.provider,
             hard_bounce=v.hard_bounce,
-            retry={"transient": True, "permanent": False}.get(v.klass or ""),
+            retry=v.retry,
             basic_entry=basic_entry,
             enhanced_entry=enhanced_entry,
             advice=v.advice,
@@ -678,6 +829,10 @@ class Diagnoser:
             remote_mta=v.mta,
             evidence=v.evidence,
         )
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 @cache
