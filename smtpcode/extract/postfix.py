@@ -264,6 +264,7 @@ class Postfix(LineFamily):
                             command=command,
                             reporter=MTA,
                             remote_host=host,
+                            direction="outbound",
                         )
                     ]
         return []
@@ -307,6 +308,8 @@ class Postfix(LineFamily):
                 command,
                 MTA,
                 host,
+                None,
+                "outbound",
             )
         ]
 
@@ -332,7 +335,10 @@ class Postfix(LineFamily):
         recipient = _field(text[end:], " to=<", ">") if end >= 0 else None
         if recipient is None and end >= 0:
             recipient = _field(text[end:], "; to=<", ">")
-        return [found.reply(session.input, lineno, recipient or None, command, MTA)]
+        # The local server refusing a client (smtpd, cleanup's header and body checks).
+        return [
+            found.reply(session.input, lineno, recipient or None, command, MTA, direction="inbound")
+        ]
 
 
 def _lines_to_read(block: bytes, pos: int, columns: tuple[int, ...]) -> list[int]:
