@@ -130,3 +130,15 @@ def test_swaks_transcript_names_the_server_it_connected_to() -> None:
     assert {(f.reply.remote_host, f.reply.direction) for f in findings} == {("::1", "outbound")}
     refused = [f for f in findings if f.klass == "permanent"]
     assert [f.reason for f in refused] == ["relay-denied"]
+
+
+def test_postfix_milter_reject_is_inbound() -> None:
+    # From https://github.com/rspamd/rspamd/issues/1776 (rspamd greylisting through the
+    # milter): the local server's milter deferring a client's message.
+    line = (
+        "Nov 29 00:38:09 mx postfix/cleanup[66014]: B8A44169A1C: milter-reject: "
+        "END-OF-MESSAGE from unknown[1.2.3.4]: 4.7.1 Try again later; from=<user@domain.com>"
+    )
+    finding = next(iter(parse(line)))
+    assert (finding.reply.enhanced, finding.reply.command) == ("4.7.1", "DATA")
+    assert (finding.reply.direction, finding.provider) == ("inbound", None)
