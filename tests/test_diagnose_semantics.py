@@ -183,3 +183,13 @@ def test_inbound_advice_is_for_the_local_admin(reason: str) -> None:
     assert "For this server's admin: " in summary
     assert advice == diagnoser.rules.reasons[reason].inbound_advice
     assert "your list" not in advice
+
+
+def test_a_refusal_of_the_connection_is_a_block() -> None:
+    # Exim's "SMTP error from remote mail server after initial connection: 550 Access
+    # denied" (tests/data/bounces/lhost-exim-35.eml): who connects is refused.
+    reply = Reply(basic="550", enhanced=None, text="550 Access denied", command="CONNECT")
+    assert Diagnoser().diagnose(reply).reason == "blocked"
+    assert Diagnoser().diagnose(
+        Reply(basic="550", enhanced=None, text="550 Access denied")
+    ).reason == ("policy")
