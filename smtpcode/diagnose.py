@@ -746,6 +746,8 @@ class Diagnoser:
             )
             if klass in ("transient", "permanent"):
                 retry = klass == "transient"
+            elif reason.final:
+                retry = False  # given up, even where the input shows no code
         inbound = direction == "inbound"
         if inbound:
             advice = [reason.inbound_advice]
