@@ -791,6 +791,9 @@ class Diagnoser:
             return f"{who} is waiting for the client to go on. {reason.action_for(klass)}"
         about = self.rules.objects.get((command or "").upper()) or reason.about
         verb = {"transient": "deferred", "permanent": "rejected"}.get(klass or "", "refused")
+        if reason.final and not inbound:
+            # Given up after retries: the sending side's decision, not the receiver's.
+            who, verb, about = "The sending server", "gave up on", reason.about
         if inbound:
             head = f"{who} {verb} {about} of a client: {reason.summary}."
             return f"{head} For this server's admin: {reason.inbound_action}"
