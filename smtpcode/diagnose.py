@@ -709,8 +709,15 @@ class Diagnoser:
         if command and command.upper() in self.rules.no_delivery_commands:
             return False
         if reason.bounce == "none":
-            return klass == "permanent" and enhanced in self.rules.address_codes
+            return klass == "permanent" and self._names_bad_address(enhanced, command)
         return True
+
+    def _names_bad_address(self, enhanced: str | None, command: str | None) -> bool:
+        """Whether the code says the recipient's address itself is malformed (5.1.3),
+        which it cannot when the reply answered MAIL FROM (then it is the sender's)."""
+        if enhanced not in self.rules.address_codes:
+            return False
+        return self.rules.objects.get((command or "").upper()) != "the sender"
 
     def conclude(
         self,
@@ -742,7 +749,7 @@ class Diagnoser:
         retry: bool | None = None
         if delivery:
             hard = klass != "transient" and (
-                reason.bounce == "hard" or enhanced in rules.address_codes
+                reason.bounce == "hard" or self._names_bad_address(enhanced, command)
             )
             if klass in ("transient", "permanent"):
                 retry = klass == "transient"

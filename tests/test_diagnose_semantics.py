@@ -193,3 +193,13 @@ def test_a_refusal_of_the_connection_is_a_block() -> None:
     assert Diagnoser().diagnose(
         Reply(basic="550", enhanced=None, text="550 Access denied")
     ).reason == ("policy")
+
+
+def test_a_malformed_sender_address_is_not_a_bad_recipient() -> None:
+    # 5.1.3 at MAIL FROM is about the sender's address: no bounce of the recipient.
+    diagnoser = Diagnoser()
+    text = "553 5.1.3 Invalid address syntax"
+    at_mail = diagnoser.diagnose(Reply(basic="553", enhanced="5.1.3", text=text, command="MAIL"))
+    assert (at_mail.reason, at_mail.hard_bounce, at_mail.retry) == ("syntax", None, None)
+    at_rcpt = diagnoser.diagnose(Reply(basic="553", enhanced="5.1.3", text=text, command="RCPT"))
+    assert (at_rcpt.reason, at_rcpt.hard_bounce, at_rcpt.retry) == ("syntax", True, False)
