@@ -1,4 +1,4 @@
-"""Reply -> Finding: class, reason, provider, MTA, hard/soft bounce, advice and warnings.
+"""Reply -> Finding: class, reason, provider, MTA, hard/soft bounce, retry, advice, warnings.
 
 The decisions are data (rules.yaml); this module only applies them. Evidence order:
 the reply text, then the enhanced code, then the basic code. Where the text and a
@@ -79,16 +79,54 @@ REASON_NAMES = (
 )
 
 
+# What a reason's failure says about the recipient's address.
+BOUNCE_KINDS = ("hard", "soft", "none")
+# Keys of a text given per class; "default" serves a class without its own.
+TEXT_KEYS = ("transient", "permanent", "default")
+
+
 @dataclass(frozen=True, slots=True)
 class Reason:
     name: str
-    hard_bounce: bool | None
-    advice: str
+    # hard: the address is bad; soft: delivery failed for another cause; none: not a
+    # delivery failure at all (a login, a malformed command).
+    bounce: str
+    # Advice and the summary's action clause, per class (TEXT_KEYS): a transient failure
+    # is retried by the sending server, a permanent one is not.
+    advice: Mapping[str, str]
     # Short clauses for the one-line summary: what happened, and what to do.
     summary: str
-    action: str
+    action: Mapping[str, str]
     # What the refusal is about when the command is not known (recipient, sender, ...).
     about: str
+    # For the admin of a server that refused a client (inbound): advice and action.
+    inbound_advice: str
+    inbound_action: str
+    # The sending server has already given up (expired): final whatever the reply class.
+    final: bool = False
+
+    def advice_for(self, klass: str | None) -> str:
+        return by_class(self.advice, klass)
+
+    def action_for(self, klass: str | None) -> str:
+        return by_class(self.action, klass)
+
+
+def by_class(texts: Mapping[str, str], klass: str | None) -> str:
+    """The text for a reply class: its own, else the default (permanent when none)."""
+    return texts.get(klass or "") or texts.get("default") or texts["permanent"]
+
+
+def _per_class(value: Any, where: str) -> dict[str, str]:
+    """A text for every class, or a mapping of TEXT_KEYS to texts."""
+    if isinstance(value, str):
+        return {"default": value.strip()}
+    if isinstance(value, Mapping) and value and set(value) <= set(TEXT_KEYS):
+        texts = {str(k): str(v).strip() for k, v in value.items()}
+        if "default" not in texts and not {"transient", "permanent"} <= set(texts):
+            raise CatalogueError(f"rules.yaml: {where} needs a default or both classes")
+        return texts
+    raise CatalogueError(f"rules.yaml: {where} must be a text or a mapping of {TEXT_KEYS}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +144,10 @@ class Signature:
     patterns: tuple[re.Pattern[str], ...]
     order: int
     classes: tuple[str, ...] = ()  # empty: any class
-    provider: str | None = None  # a reason rule may prove the provider too
+    provider: str | None = None  # a reason rule may name the provider too
+    # The text names the provider's own servers (not wording anyone can copy): it counts
+    # even when the input names a remote host that is not the provider's.
+    proof: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +155,8 @@ class Provider:
     id: str
     name: str
     hosts: tuple[str, ...]
-    advice: Mapping[str, str]
+    # Per reason ("default": any failure), a text per class as for Reason.advice.
+    advice: Mapping[str, Mapping[str, str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +173,8 @@ class TextEvidence:
     reason: Signature | None
     provider: Signature | None
     mta: Signature | None
+    # The first provider signature that is proof (Signature.proof), or None.
+    proof: Signature | None
     blocklist: Signature | None
     matched: tuple[str, ...]
     # The first reason rule that matched with another reason than `reason`: the cause a
@@ -147,6 +191,7 @@ class Verdict:
     provider: str | None
     mta: str | None
     hard_bounce: bool | None
+    retry: bool | None
     advice: str
     warnings: tuple[str, ...]
     summary: str | None
@@ -266,17 +311,25 @@ class Rules:
 
     def __init__(self, data: Mapping[str, Any]) -> None:
         try:
+            default_inbound = data["inbound_default"]
             self.reasons = {
                 str(k): Reason(
                     str(k),
-                    v.get("hard_bounce"),
-                    str(v["advice"]).strip(),
+                    str(v["bounce"]),
+                    _per_class(v["advice"], f"reasons.{k}.advice"),
                     str(v["summary"]).strip(),
-                    str(v["action"]).strip(),
+                    _per_class(v["action"], f"reasons.{k}.action"),
                     str(v.get("about", "message")),
+                    str((v.get("inbound") or default_inbound)["advice"]).strip(),
+                    str((v.get("inbound") or default_inbound)["action"]).strip(),
+                    v.get("final") is True,
                 )
                 for k, v in data["reasons"].items()
             }
+            self.no_delivery_commands = frozenset(
+                str(c).upper() for c in data.get("no_delivery_commands", ())
+            )
+            self.address_codes = frozenset(str(c) for c in data.get("address_codes", ()))
             self.by_enhanced = {str(k): str(v) for k, v in data["by_enhanced"].items()}
             self.by_basic = {str(k): str(v) for k, v in data["by_basic"].items()}
             self.weak_codes = frozenset(str(c) for c in data.get("weak_codes", ()))
@@ -297,7 +350,10 @@ class Rules:
                     str(k),
                     str(v["name"]),
                     tuple(h.lower() for h in _strings(v.get("hosts"), f"providers.{k}.hosts")),
-                    {str(a): str(b).strip() for a, b in (v.get("advice") or {}).items()},
+                    {
+                        str(a): _per_class(b, f"providers.{k}.advice.{a}")
+                        for a, b in (v.get("advice") or {}).items()
+                    },
                 )
                 for k, v in data["providers"].items()
             }
@@ -330,6 +386,7 @@ class Rules:
                     order=len(sigs),
                     classes=classes,
                     provider=raw.get("provider"),
+                    proof=raw.get("proof") is True,
                 )
             )
 
@@ -356,6 +413,9 @@ class Rules:
                 f"(missing {sorted(known - set(self.reasons))}, "
                 f"extra {sorted(set(self.reasons) - known)})"
             )
+        bad_bounce = sorted(r.name for r in self.reasons.values() if r.bounce not in BOUNCE_KINDS)
+        if bad_bounce:
+            raise CatalogueError(f"rules.yaml: bounce must be one of {BOUNCE_KINDS}: {bad_bounce}")
         if not self.delist_for <= known:
             raise CatalogueError(
                 f"rules.yaml: delist_for: unknown reasons {sorted(self.delist_for - known)}"
@@ -453,11 +513,14 @@ class Rules:
             # A reason rule that names its provider is evidence for both.
             if sig.kind == "reason" and sig.provider is not None:
                 best.setdefault("provider-by-reason", sig)
+            if sig.proof:
+                best.setdefault("proof", sig)
         provider = best.get("provider") or best.get("provider-by-reason")
         return TextEvidence(
             reason=best.get("reason"),
             provider=provider,
             mta=best.get("mta"),
+            proof=best.get("proof"),
             blocklist=best.get("blocklist"),
             matched=tuple(matched),
             cause=cause,
@@ -567,8 +630,8 @@ class Diagnoser:
         basic: str | None,
         enhanced: str | None,
         host: str | None,
-        mta: str | None,
         command: str | None,
+        direction: str | None,
     ) -> Verdict:
         rules = self.rules
         warnings: list[str] = []
@@ -577,12 +640,7 @@ class Diagnoser:
             warnings.append(class_warning)
         ev = self.text_evidence(text, klass)
         # Who answered: the remote host first, then the reply's wording.
-        provider = rules.provider_of_host(host) if host else None
-        provider_sig = None
-        if provider is None and ev is not None and ev.provider is not None:
-            provider_sig = ev.provider
-            by_reason = provider_sig.kind == "reason"
-            provider = provider_sig.provider if by_reason else provider_sig.value
+        provider, provider_rule = self._provider(ev, host, direction)
         vendor = None
         if klass in ("transient", "permanent"):
             vendor = self.vendor_code(text, basic, enhanced, provider)
@@ -628,8 +686,8 @@ class Diagnoser:
             reason_name = rules.by_command.get(command.upper(), {}).get(reason_name, reason_name)
         reason = rules.reasons.get(reason_name) or rules.reasons["unknown"]
 
-        if provider_sig is not None:
-            evidence.append(provider_sig.id)
+        if provider_rule is not None:
+            evidence.append(provider_rule)
         # The software whose default wording the reply has: the remote side's, as the
         # reporting software (the log's writer) is a fact of the input, not of the text.
         mta = None
@@ -640,45 +698,136 @@ class Diagnoser:
         if ev is not None and ev.blocklist is not None:
             blocklist = rules.blocklists[ev.blocklist.value]
             evidence.append(ev.blocklist.id)
-
-        hard = reason.hard_bounce
-        if klass in ("success", "intermediate", "transient"):
-            hard = False
-
-        advice = [reason.advice]
-        if provider is not None:
-            tips = rules.providers[provider].advice
-            tip = tips.get(reason.name) or (
-                tips.get("default") if klass not in ("success", "intermediate") else None
-            )
-            if tip:
-                advice.append(tip)
-        if blocklist is not None and reason.name in rules.delist_for:
-            advice.append(blocklist.advice)
         cause = ev.cause if ev is not None and reason.name in rules.names_cause else None
-        if cause is not None and cause.value in rules.reasons:
-            named = rules.reasons[cause.value]
-            advice.append(f"The reply also names the cause: {named.summary}. {named.advice}")
-        if vendor is not None and decisive:
-            advice.append(_vendor_advice(vendor))
+        hard, retry, advice, summary = self.conclude(
+            reason, klass, enhanced, provider, command, direction, blocklist, cause
+        )
+        # The provider's own steps, where they are for a reply of this class (a provider's
+        # permanent "remove the address" does not fit the same code deferred).
+        if vendor is not None and decisive and vendor.entry.klass in (None, klass):
+            advice = f"{advice} {_vendor_advice(vendor)}"
             if vendor.entry.client_retry == "no" and klass == "transient":
                 warnings.append(
                     f"{vendor.entry.code} is transient by its code, but {_who(vendor)} "
                     f"says retrying will not succeed: stop retrying and fix the cause."
                 )
-
         return Verdict(
             klass=klass,
             reason=reason.name,
             provider=provider,
             mta=mta,
             hard_bounce=hard,
-            advice=" ".join(advice),
+            retry=retry,
+            advice=advice,
             warnings=tuple(warnings),
-            summary=self._summary(reason, klass, provider, command, hard) if text else None,
+            summary=summary if text else None,
             evidence=tuple(evidence),
             vendor=vendor,
         )
+
+    def _provider(
+        self, ev: TextEvidence | None, host: str | None, direction: str | None
+    ) -> tuple[str | None, str | None]:
+        """Who answered, and the rule that showed it (None: the remote host did).
+
+        The remote host decides first. A host that is no provider's leaves only proof in
+        the text (the provider's own servers named, as when a relay passes a provider's
+        reply back): a server that copies Gmail's wording is not Gmail. A server's own
+        refusal of a client (inbound) was answered by no provider at all.
+        """
+        if direction == "inbound":
+            return None, None
+        rules = self.rules
+        if host:
+            by_host = rules.provider_of_host(host)
+            if by_host is not None:
+                return by_host, None
+            if ev is not None and ev.proof is not None:
+                sig = ev.proof
+                return (sig.provider if sig.kind == "reason" else sig.value), sig.id
+            return None, None
+        if ev is not None and ev.provider is not None:
+            sig = ev.provider
+            return (sig.provider if sig.kind == "reason" else sig.value), sig.id
+        return None, None
+
+    def is_delivery_failure(
+        self, reason: Reason, klass: str | None, enhanced: str | None, command: str | None
+    ) -> bool:
+        """Whether the finding is a failure to deliver: not a success, not a login or a
+        malformed command (unless its code says the address itself is malformed)."""
+        if klass in ("success", "intermediate"):
+            return False
+        if command and command.upper() in self.rules.no_delivery_commands:
+            return False
+        if reason.bounce == "none":
+            return klass == "permanent" and self._names_bad_address(enhanced, command)
+        return True
+
+    def _names_bad_address(self, enhanced: str | None, command: str | None) -> bool:
+        """Whether the code says the recipient's address itself is malformed (5.1.3),
+        which it cannot when the reply answered MAIL FROM (then it is the sender's)."""
+        if enhanced not in self.rules.address_codes:
+            return False
+        return self.rules.objects.get((command or "").upper()) != "the sender"
+
+    def conclude(
+        self,
+        reason: Reason,
+        klass: str | None,
+        enhanced: str | None = None,
+        provider: str | None = None,
+        command: str | None = None,
+        direction: str | None = None,
+        blocklist: Blocklist | None = None,
+        cause: Signature | None = None,
+    ) -> tuple[bool | None, bool | None, str, str]:
+        """Hard bounce, retry, advice and summary for a reason in a reply class.
+
+        hard_bounce: True when the address itself is bad, False for another delivery
+        failure, None when nothing failed to be delivered. retry: whether the sending
+        server tries again (transient yes, permanent no; no once it gave up), None when
+        no delivery is involved. Advice and summary follow the class, so they never
+        promise a retry that will not come or condemn an address failing for now.
+        """
+        rules = self.rules
+        if klass in ("success", "intermediate"):
+            reason = rules.reasons[klass]
+        elif klass == "transient" and reason.final:
+            # Given up after retries: the last deferral's class no longer holds.
+            klass = "permanent"
+        delivery = self.is_delivery_failure(reason, klass, enhanced, command)
+        hard: bool | None = None
+        retry: bool | None = None
+        if delivery:
+            hard = klass != "transient" and (
+                reason.bounce == "hard" or self._names_bad_address(enhanced, command)
+            )
+            if klass in ("transient", "permanent"):
+                retry = klass == "transient"
+            elif reason.final:
+                retry = False  # given up, even where the input shows no code
+        inbound = direction == "inbound"
+        if inbound:
+            advice = [reason.inbound_advice]
+        else:
+            advice = [reason.advice_for(klass)]
+            if provider is not None:
+                tips = rules.providers[provider].advice
+                tip = tips.get(reason.name) or (
+                    tips.get("default") if klass not in ("success", "intermediate") else None
+                )
+                if tip:
+                    advice.append(by_class(tip, klass))
+            if blocklist is not None and reason.name in rules.delist_for:
+                advice.append(blocklist.advice)
+            if cause is not None and cause.value in rules.reasons:
+                named = rules.reasons[cause.value]
+                advice.append(
+                    f"The reply also names the cause: {named.summary}. {named.advice_for(klass)}"
+                )
+        summary = self._summary(reason, klass, provider, command, hard, delivery, inbound)
+        return hard, retry, " ".join(advice), summary
 
     def _summary(
         self,
@@ -687,29 +836,42 @@ class Diagnoser:
         provider: str | None,
         command: str | None,
         hard: bool | None,
+        delivery: bool,
+        inbound: bool,
     ) -> str:
         """One sentence that leads the explanation of a whole reply."""
-        who = self.rules.providers[provider].name if provider else "The receiving server"
+        if inbound:
+            who = "This server"
+        else:
+            who = self.rules.providers[provider].name if provider else "The receiving server"
         if klass == "success":
-            return f"{who} accepted it. {reason.action}"
+            return f"{who} accepted it. {reason.action_for(klass)}"
         if klass == "intermediate":
-            return f"{who} is waiting for the client to go on. {reason.action}"
+            return f"{who} is waiting for the client to go on. {reason.action_for(klass)}"
         about = self.rules.objects.get((command or "").upper()) or reason.about
         verb = {"transient": "deferred", "permanent": "rejected"}.get(klass or "", "refused")
+        if reason.final and not inbound:
+            # Given up after retries: the sending side's decision, not the receiver's.
+            who, verb, about = "The sending server", "gave up on", reason.about
+        if inbound:
+            head = f"{who} {verb} {about} of a client: {reason.summary}."
+            return f"{head} For this server's admin: {reason.inbound_action}"
+        action = reason.action_for(klass)
+        if not delivery:
+            lowered = who[0].lower() + who[1:] if who.startswith("The ") else who
+            return f"Not a bounce: {reason.summary} ({lowered} {verb} {about}). {_cap(action)}"
         head = f"{who} {verb} {about}: {reason.summary}."
         if klass == "transient":
-            return f"{head} Temporary failure: {reason.action}"
+            return f"{head} Temporary failure: {action}"
         if hard:
-            return f"{head} Hard bounce: {reason.action}"
-        if hard is False:
-            return f"{head} Soft bounce: {reason.action}"
-        return f"{head} {reason.action}"
+            return f"{head} Hard bounce: {action}"
+        return f"{head} Soft bounce: {action}"
 
     def verdict(self, reply: Reply) -> Verdict:
         # Cut before the cache: a cache key never holds more than MAX_TEXT characters.
         text = reply.text[:MAX_TEXT] if reply.text else reply.text
         return self._verdict_cached(
-            text, reply.basic, reply.enhanced, reply.remote_host, reply.reporter, reply.command
+            text, reply.basic, reply.enhanced, reply.remote_host, reply.command, reply.direction
         )
 
     def diagnose(self, reply: Reply) -> Finding:
@@ -735,7 +897,7 @@ class Diagnoser:
             reason=v.reason,
             provider=v.provider,
             hard_bounce=v.hard_bounce,
-            retry={"transient": True, "permanent": False}.get(v.klass or ""),
+            retry=v.retry,
             basic_entry=basic_entry,
             enhanced_entry=enhanced_entry,
             advice=v.advice,
@@ -768,6 +930,10 @@ def _provider_code(code: str, provider: str | None) -> Entry | None:
     ours = [e for e in found if e.provider == provider]
     chosen = ours or found
     return chosen[0] if chosen else None
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 @cache

@@ -133,11 +133,19 @@ class DiagnosisCache:
 
 
 def _key(reply: Reply) -> tuple[object, ...] | None:
-    """What makes two replies' diagnoses the same: their codes, shape, host, MTA and
-    command; None for a text too long to be a reply (diagnosed afresh, cut)."""
+    """What makes two replies' diagnoses the same: their codes, shape, host, MTA,
+    command and direction; None for a text too long to be a reply (diagnosed afresh, cut)."""
     text = reply.text
     if not text:
-        return (reply.basic, reply.enhanced, None, reply.remote_host, reply.reporter, reply.command)
+        return (
+            reply.basic,
+            reply.enhanced,
+            None,
+            reply.remote_host,
+            reply.reporter,
+            reply.command,
+            reply.direction,
+        )
     if len(text) > MAX_TEXT:
         return None
     return (
@@ -147,4 +155,5 @@ def _key(reply: Reply) -> tuple[object, ...] | None:
         reply.remote_host,
         reply.reporter,
         reply.command,
+        reply.direction,
     )

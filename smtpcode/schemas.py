@@ -178,16 +178,31 @@ CODES = _fields(
 
 # -- rules.yaml -------------------------------------------------------------------------
 
-_SIGNATURE = _fields("id", "any re case", any=TEXTS, re=TEXTS)
+_SIGNATURE = _fields("id", "any re case proof", any=TEXTS, re=TEXTS, proof=FLAG)
+# A text, or texts per reply class ({transient: ..., permanent: ...}; diagnose.py checks
+# the class names).
+_BY_CLASS = Scalar((str, dict), "a text or texts per class")
+_INBOUND = _fields("advice action")
 _TEXT_RULE = _fields(
     "id reason", "any re case class provider", any=TEXTS, re=TEXTS, **{"class": TEXTS}
 )
-_REASON = _fields("advice summary action", "hard_bounce about", hard_bounce=MAYBE_FLAG)
+_REASON = _fields(
+    "bounce advice summary action",
+    "about inbound final",
+    advice=_BY_CLASS,
+    action=_BY_CLASS,
+    inbound=_INBOUND,
+    final=FLAG,
+)
 
 RULES = _fields(
     "reasons by_enhanced by_basic text_rules providers mtas blocklists",
-    "weak_codes basic_codes_are_weak compatible names_cause delist_for by_command objects",
+    "weak_codes basic_codes_are_weak compatible names_cause delist_for by_command objects "
+    "inbound_default no_delivery_commands address_codes",
     reasons=Table(_REASON),
+    inbound_default=_INBOUND,
+    no_delivery_commands=TEXTS,
+    address_codes=TEXTS,
     by_enhanced=Table(TEXT),
     by_basic=Table(TEXT),
     text_rules=Items(_TEXT_RULE),
@@ -197,7 +212,7 @@ RULES = _fields(
             "hosts signatures advice",
             hosts=TEXTS,
             signatures=Items(_SIGNATURE),
-            advice=Table(TEXT),
+            advice=Table(_BY_CLASS),
         )
     ),
     mtas=Table(_fields("name", "signatures", signatures=Items(_SIGNATURE))),

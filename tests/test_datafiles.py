@@ -40,7 +40,7 @@ def test_a_misspelt_catalogue_key_names_file_line_and_key(tmp_path: Path) -> Non
 
 def test_a_misspelt_rules_key_is_refused_by_the_cli(tmp_path: Path) -> None:
     text = (ROOT / "rules.yaml").read_text(encoding="utf-8")
-    broken = text.replace("    hard_bounce: true\n", "    hard_bounse: true\n", 1)
+    broken = text.replace("    bounce: hard\n", "    bounse: hard\n", 1)
     path = tmp_path / "rules.yaml"
     path.write_text(broken, encoding="utf-8")
     env = {**os.environ, "SMTPCODE_RULES": str(path), "SMTPCODE_CACHE_DIR": ""}
@@ -51,11 +51,11 @@ def test_a_misspelt_rules_key_is_refused_by_the_cli(tmp_path: Path) -> None:
         env=env,
         check=False,
     )
-    line = _line_of(broken, "hard_bounse:")
+    line = _line_of(broken, "bounse:")
     assert done.returncode == 3
     assert done.stderr.splitlines() == [
-        f"smtpcode: broken catalogue: {path}:{line}: unknown key 'hard_bounse' "
-        "(at reasons.user-unknown.hard_bounse)"
+        f"smtpcode: broken catalogue: {path}:{line}: unknown key 'bounse' "
+        "(at reasons.user-unknown.bounse)"
     ]
 
 

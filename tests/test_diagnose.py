@@ -95,7 +95,9 @@ def test_transient_is_never_a_hard_bounce() -> None:
 def test_success_ignores_alarming_words() -> None:
     f = explain_query("250 2.0.0 Ok: queued as 71BE1160013 (spam check: blocked=0)")
     assert f.reason == "success"
-    assert f.hard_bounce is False
+    # Not a delivery failure: neither a hard nor a soft bounce, nothing to retry.
+    assert f.hard_bounce is None
+    assert f.retry is None
 
 
 def test_sender_side_at_mail_from() -> None:

@@ -26,7 +26,7 @@ from smtpcode.diagnose import get_rules
 
 DATA = Path(__file__).parent / "data"
 
-# 192/258 when extraction was last revised (the labels judged wrong are listed in
+# 191/258 when the reason rules were last widened (the labels judged wrong are listed in
 # tests/data/diagnose/bounce_label_notes.yaml).
 BOUNCE_AGREEMENT = 0.74
 MTA_REPLY_AGREEMENT = 1.0

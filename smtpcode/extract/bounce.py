@@ -147,7 +147,11 @@ def _transcript_errors(
         else:
             replies += session.flush()
     replies += session.flush()
-    return [dataclasses.replace(r, reporter=mta) for r in replies if r.basic and r.basic[0] in "45"]
+    return [
+        dataclasses.replace(r, reporter=mta, direction="outbound")
+        for r in replies
+        if r.basic and r.basic[0] in "45"
+    ]
 
 
 def _from_status(
@@ -183,6 +187,7 @@ def _from_status(
         command,
         mta,
         item.remote_mta,
+        direction="outbound",
     )
 
 
@@ -326,6 +331,7 @@ def _notice_reply(note: Notice, input_name: str | None, mta: str | None) -> Repl
         note.recipient,
         note.command,
         mta,
+        direction="outbound",
     )
 
 

@@ -159,7 +159,14 @@ class ClientErrors(LineFamily):
         command = _stage(text)
         recipient = first_address(codes.text or "") if command == "RCPT" else None
         reply = Reply(
-            codes.basic, codes.enhanced, codes.text, session.input, lineno, recipient, command
+            codes.basic,
+            codes.enhanced,
+            codes.text,
+            session.input,
+            lineno,
+            recipient,
+            command,
+            direction="outbound",  # a client's error: a server refused it
         )
         if session.seen_recently(reply, lineno):
             return out
@@ -214,6 +221,7 @@ class ClientErrors(LineFamily):
                     lineno,
                     key if key and "@" in key else None,
                     "RCPT" if key else command,
+                    direction="outbound",
                 )
             )
         return replies
@@ -230,7 +238,14 @@ class ClientErrors(LineFamily):
             if held is not None and held.basic == codes.basic:
                 return []
             return session.hold(
-                Reply(codes.basic, codes.enhanced, codes.text, session.input, lineno)
+                Reply(
+                    codes.basic,
+                    codes.enhanced,
+                    codes.text,
+                    session.input,
+                    lineno,
+                    direction="outbound",
+                )
             )
         if held is None:
             return []

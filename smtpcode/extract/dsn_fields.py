@@ -49,10 +49,10 @@ class DsnFields(LineFamily):
             if held is not None and held.recipient == recipient:
                 return out
             return out + session.hold(
-                Reply(None, None, None, session.input, lineno, recipient, reporter=None)
+                Reply(None, None, None, session.input, lineno, recipient, direction="outbound")
             )
         if held is None:
-            held = Reply(None, None, None, session.input, lineno)
+            held = Reply(None, None, None, session.input, lineno, direction="outbound")
         if name == "status":
             status = enhanced_at_start(value)
             held = dataclasses.replace(

@@ -164,7 +164,16 @@ def _walk(
     if basic or enhanced:
         recipients: list[str | None] = [*own] or [inherited]
         for recipient in recipients:
-            yield Reply(basic, enhanced, text, input_name, line, recipient, reporter=service)
+            yield Reply(
+                basic,
+                enhanced,
+                text,
+                input_name,
+                line,
+                recipient,
+                reporter=service,
+                direction="outbound",
+            )
         return
     # The recipient of an enclosing event holds for the objects inside it.
     scope = own[0] if len(own) == 1 else inherited
@@ -243,5 +252,13 @@ class JsonLines(LineFamily):
         if codes.basic is None and codes.enhanced is None:
             return []
         return [
-            Reply(codes.basic, codes.enhanced, codes.text, session.input, lineno, self.recipient)
+            Reply(
+                codes.basic,
+                codes.enhanced,
+                codes.text,
+                session.input,
+                lineno,
+                self.recipient,
+                direction="outbound",
+            )
         ]

@@ -90,6 +90,7 @@ class Exchange(LineFamily):
                 lineno,
                 recipient,
                 reporter=MTA,
+                direction="outbound",
             )
         ]
 

@@ -37,10 +37,16 @@ def _recipient(text: str) -> str | None:
 
 
 def _host(text: str) -> str | None:
+    """The remote host: "H=mx.example.com [192.0.2.1]", or in the error itself
+    "...: host mx.example.com [192.0.2.1]: 550 ..."."""
     at = text.find(" H=")
-    if at < 0:
-        return None
-    name = text[at + 3 :].split(None, 1)
+    if at >= 0:
+        name = text[at + 3 :].split(None, 1)
+    else:
+        at = text.find(": host ")
+        name = text[at + 7 :].split(None, 2) if at >= 0 else []
+        if len(name) < 2 or not name[1].startswith("["):
+            return None
     return name[0] if name and not name[0].startswith("[") else None
 
 
@@ -69,6 +75,9 @@ class Exim(LineFamily):
         text = decode(line)
         at = text.find(_ERROR)
         command = None
+        # Deliveries are the local server's client side; an authenticator's failure is
+        # the local server refusing a client's login.
+        direction = "outbound"
         if at >= 0:
             after = text.find(" after ", at)
             command, rest = split_after(text[after + 1 :] if after >= 0 else text[at:])
@@ -81,10 +90,12 @@ class Exim(LineFamily):
             cut = rest.rfind(" (set_id=")
             rest = rest[:cut] if cut >= 0 else rest
             command = "AUTH"
+            direction = "inbound"
         found = find_reply(rest.replace("\\n", "\n"))
         if found is None:
             return []
-        return [found.reply(session.input, lineno, _recipient(text), command, MTA, _host(text))]
+        host = _host(text) if direction == "outbound" else None
+        return [found.reply(session.input, lineno, _recipient(text), command, MTA, host, direction)]
 
 
 # -- Exim's bounce notice --------------------------------------------------------------

@@ -40,15 +40,17 @@ class OpenSmtpd(LineFamily):
             recipient = first_address(command_text) if command == "RCPT" else None
             said = _quoted(text, "result")
             host = None
+            direction = "inbound"  # smtp-in: the local server refusing a client
         else:
             command = None
             recipient = _angled(text, " to")
             said = _quoted(text, "stat")
             relay = _quoted(text, "relay")
             host = relay.split(None, 1)[0] if relay else None
+            direction = "outbound"
         if not said:
             return []
         codes = read_reply(said)
         if codes.basic is None and codes.enhanced is None:
             return []
-        return [codes.reply(session.input, lineno, recipient, command, MTA, host)]
+        return [codes.reply(session.input, lineno, recipient, command, MTA, host, direction)]

@@ -95,12 +95,13 @@ _DELIVERY = re.compile(
     r" relay=([^\s,]*),(?: conn_use=[0-9]+,)? delay=[0-9.]+, delays=[0-9./]+,"
     r" dsn=([^\s,]*), status=[a-z]+ \((.*)\)"
 )
-# What a Postfix message that quotes a reply starts with, after "QUEUEID: " (or NOQUEUE).
-_STARTS = (b"to=<", b"reject: ", b"host ", b"NOQUEUE: reject: ")
+# What a Postfix message that quotes a reply starts with, after "QUEUEID: " (or NOQUEUE);
+# "milter-reject: " is the local server's milter refusing a client, like "reject: ".
+_STARTS = (b"to=<", b"reject: ", b"host ", b"NOQUEUE: reject: ", b"milter-reject: ")
 # take() reads a line only when one of _STARTS follows a ": ": a line without such a
 # marker is one it ignores ("NOQUEUE: reject: " holds ": reject: "). One regex finds them
 # all, faster than a bytes.find per marker (it looks only where ": " stands).
-_MARKERS = re.compile(rb": (?:to=<|reject: |host )")
+_MARKERS = re.compile(rb": (?:to=<|reject: |host |milter-reject: )")
 
 
 def _codes(what: str) -> tuple[str | None, str | None, str]:
@@ -264,6 +265,7 @@ class Postfix(LineFamily):
                             command=command,
                             reporter=MTA,
                             remote_host=host,
+                            direction="outbound",
                         )
                     ]
         return []
@@ -307,6 +309,8 @@ class Postfix(LineFamily):
                 command,
                 MTA,
                 host,
+                None,
+                "outbound",
             )
         ]
 
@@ -332,7 +336,10 @@ class Postfix(LineFamily):
         recipient = _field(text[end:], " to=<", ">") if end >= 0 else None
         if recipient is None and end >= 0:
             recipient = _field(text[end:], "; to=<", ">")
-        return [found.reply(session.input, lineno, recipient or None, command, MTA)]
+        # The local server refusing a client (smtpd, cleanup's header and body checks).
+        return [
+            found.reply(session.input, lineno, recipient or None, command, MTA, direction="inbound")
+        ]
 
 
 def _lines_to_read(block: bytes, pos: int, columns: tuple[int, ...]) -> list[int]:

@@ -86,6 +86,11 @@ class Qmail(LineFamily):
             return []
         return [
             found.reply(
-                session.input, lineno, self.recipients.pop(number.strip(), None), command, MTA
+                session.input,
+                lineno,
+                self.recipients.pop(number.strip(), None),
+                command,
+                MTA,
+                direction="outbound",
             )
         ]

@@ -71,6 +71,7 @@ class Sendmail(LineFamily):
                 None,
                 MTA,
                 host,
+                direction="outbound",
             )
             for rcpt in recipients
         ]
@@ -83,6 +84,6 @@ class Sendmail(LineFamily):
         command = _RULESETS.get(ruleset or "")
         arg = _field(text, " arg1=") or ""
         recipient = all_addresses(arg)[:1] if command == "RCPT" else []
-        return [
-            codes.reply(session.input, lineno, recipient[0] if recipient else None, command, MTA)
-        ]
+        # A ruleset's rejection: the local server refusing a client.
+        rcpt = recipient[0] if recipient else None
+        return [codes.reply(session.input, lineno, rcpt, command, MTA, direction="inbound")]

@@ -24,6 +24,7 @@ class Session:
         "accepted",
         "code",
         "command",
+        "direction",
         "held",
         "in_data",
         "input",
@@ -32,6 +33,7 @@ class Session:
         "lines",
         "mta",
         "rcpt",
+        "remote_host",
         "start",
     )
 
@@ -41,6 +43,10 @@ class Session:
         self.lines: list[str] = []
         self.start = 0
         self.mta: str | None = None  # the software whose transcript this is, where known
+        # The server a client transcript shows it connected to, and the direction its
+        # replies have (a transcript is the client's view: "outbound").
+        self.remote_host: str | None = None
+        self.direction: str | None = None
         self.command: str | None = None
         self.rcpt: str | None = None
         self.accepted: list[str] = []
@@ -120,6 +126,8 @@ class Session:
             recipient=self._recipient(),
             command=self.command,
             reporter=self.mta,
+            remote_host=self.remote_host,
+            direction=self.direction,
         )
         self.code = None
         self.lines = []

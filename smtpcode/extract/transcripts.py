@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 # over TLS, "<~*" server error over TLS; "->", "~>", "**>" client.
 _SERVER = (b"<-", b"<**", b"<~", b"S:", b" Out:", b"Out:", b"<<<", b"Received >>>")
 _CLIENT = (b" ->", b"->", b" ~>", b"~>", b"**>", b"C:", b" In:", b"In:", b">>>", b"Sent <<<")
-_STARTS = _SERVER + _CLIENT + (b"reply:", b"send:")
+# swaks names the server it connects to: "=== Trying mx.example.com:25...".
+_TRYING = b"=== Trying "
+_STARTS = _SERVER + _CLIENT + (b"reply:", b"send:", _TRYING)
 # PHPMailer writes a timestamp first; old versions "SMTP -> FROM SERVER:".
 _PHPMAILER_SERVER = (b"SERVER -> CLIENT:", b"FROM SERVER:")
 _PHPMAILER_CLIENT = (b"CLIENT -> SERVER:",)
@@ -51,6 +53,13 @@ class Transcripts(LineFamily):
         return b"-> CLIENT:" in line or b"-> SERVER:" in line or b"FROM SERVER:" in line
 
     def feed(self, line: bytes, lineno: int, session: Session) -> list[Reply]:
+        # Every transcript here is a client's view: the replies are a server answering it.
+        session.direction = "outbound"
+        if line.startswith(_TRYING):
+            target = decode(line[len(_TRYING) :]).strip().rstrip(".")
+            host = target.rsplit(":", 1)[0] if ":" in target else target
+            session.remote_host = host.strip("[]") or None
+            return session.flush()
         if line.startswith(_SERVER):
             return self._server(decode(line).split(None, 1), lineno, session)
         if line.startswith(_CLIENT):
