@@ -17,6 +17,7 @@ from functools import cache
 
 from smtpcode.catalogue import STATUSES, Catalogue, Entry, get_catalogue
 from smtpcode.codes import EnhancedCode
+from smtpcode.i18n import _
 
 
 class MaskError(ValueError):
@@ -57,17 +58,17 @@ def parse_mask(text: str) -> Mask:
     one with dots is an enhanced code whose missing parts are any ("5.1" is "5.1.x")."""
     s = text.strip()
     if not s:
-        raise MaskError(text, "empty mask: give one such as 5xx, 55x, 4.7.x or x.7.x")
+        raise MaskError(text, _("empty mask: give one such as 5xx, 55x, 4.7.x or x.7.x"))
     if "." not in s:
         if len(s) > 3 or not all(c.isdigit() or c in _WILD for c in s):
-            raise MaskError(text, "a basic mask is up to three digits or x, such as 5xx or 55x")
+            raise MaskError(text, _("a basic mask is up to three digits or x, such as 5xx or 55x"))
         padded = s.ljust(3, "x")
         if padded[0].isdigit() and padded[0] not in "12345":
-            raise MaskError(text, "a basic reply code starts with 1 to 5")
+            raise MaskError(text, _("a basic reply code starts with 1 to 5"))
         return Mask(s, False, tuple(None if c in _WILD else c for c in padded))
     raw = s.split(".")
     if len(raw) > 3 or any(not p for p in raw):
-        raise MaskError(text, "an enhanced mask is class.subject.detail, such as 4.7.x or x.7.x")
+        raise MaskError(text, _("an enhanced mask is class.subject.detail, such as 4.7.x or x.7.x"))
     parts: list[str | None] = []
     for p in raw:
         if p in _WILD:
@@ -75,15 +76,17 @@ def parse_mask(text: str) -> Mask:
         elif p.isdigit() and len(p) <= 3:
             parts.append(p)
         else:
-            raise MaskError(text, f"{p!r} is neither a number nor x in an enhanced mask")
+            raise MaskError(
+                text, _("{part} is neither a number nor x in an enhanced mask").format(part=repr(p))
+            )
     parts += [None] * (3 - len(parts))
     if parts[0] is not None and parts[0] not in ("2", "4", "5"):
-        raise MaskError(text, "an enhanced status code's class is 2, 4 or 5 (RFC 3463 §3.1)")
+        raise MaskError(text, _("an enhanced status code's class is 2, 4 or 5 (RFC 3463 §3.1)"))
     return Mask(s, True, tuple(parts))
 
 
 def _detail_numbers(entry: Entry) -> tuple[int, int]:
-    _, subject, detail = entry.code.split(".")
+    _klass, subject, detail = entry.code.split(".")
     return int(subject), int(detail)
 
 
@@ -335,9 +338,9 @@ def rule_phrases() -> Callable[[Entry], tuple[str, ...]] | None:
         if "." in entry.code:
             # An any-class entry ("X.1.1") reads like its permanent form.
             enhanced = "5" + entry.code[1:] if entry.code.startswith("X") else entry.code
-            reason, _ = rules.code_reason(None, enhanced)
+            reason, _code = rules.code_reason(None, enhanced)
         else:
-            reason, _ = rules.code_reason(entry.code, None)
+            reason, _code = rules.code_reason(entry.code, None)
         return tuple(dict.fromkeys(by_reason.get(reason, ())))
 
     return phrases

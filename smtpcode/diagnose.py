@@ -20,6 +20,7 @@ from typing import Any
 
 from smtpcode.catalogue import Catalogue, CatalogueError, Entry, get_catalogue
 from smtpcode.codes import CLASS_BY_DIGIT
+from smtpcode.i18n import translate
 from smtpcode.records import Finding, Reply
 
 ENV_RULES = "SMTPCODE_RULES"
@@ -489,14 +490,28 @@ class Rules:
         return code in self.weak_codes or ("X" + code[1:]) in self.weak_codes
 
 
+def get_rules(lang: str | None = None) -> Rules:
+    """The compiled rules with their texts in a language (the current one by default)."""
+    from smtpcode.i18n import language
+
+    return _rules(lang or language())
+
+
 @cache
-def get_rules() -> Rules:
+def _rules(lang: str) -> Rules:
     from smtpcode.datafiles import load
 
-    return Rules(load("rules.yaml", ENV_RULES))
+    data = load("rules.yaml", ENV_RULES)
+    if lang != "en":
+        from smtpcode.translations import translated_rules
+
+        data = translated_rules(data, load(f"rules.{lang}.yaml"))
+    return Rules(data)
 
 
-def _klass(basic: str | None, enhanced: str | None) -> tuple[str | None, str | None]:
+def _klass(
+    basic: str | None, enhanced: str | None, lang: str = "en"
+) -> tuple[str | None, str | None]:
     """The reply class and, when the two codes disagree on it, the warning."""
     klass = CLASS_BY_DIGIT.get(basic[0]) if basic else None
     if enhanced is not None:
@@ -504,10 +519,16 @@ def _klass(basic: str | None, enhanced: str | None) -> tuple[str | None, str | N
         if klass is None:
             return eklass, None
         if eklass != klass:
-            return klass, (
-                f"The basic code {basic} is {klass} but the enhanced code {enhanced} is "
-                f"{eklass}; RFC 3463 requires both to have the same class. Trust the basic "
-                f"code for whether to retry."
+            return klass, translate(
+                "The basic code {basic} is {klass} but the enhanced code {enhanced} is "
+                "{eklass}; RFC 3463 requires both to have the same class. Trust the basic "
+                "code for whether to retry.",
+                lang,
+            ).format(
+                basic=basic,
+                klass=translate(klass or "", lang),
+                enhanced=enhanced,
+                eklass=translate(eklass or "", lang),
             )
     return klass, None
 
@@ -515,9 +536,13 @@ def _klass(basic: str | None, enhanced: str | None) -> tuple[str | None, str | N
 class Diagnoser:
     """Turns replies into findings; holds the catalogue and the compiled rules."""
 
-    def __init__(self, catalogue: Catalogue | None = None, rules: Rules | None = None) -> None:
+    def __init__(
+        self, catalogue: Catalogue | None = None, rules: Rules | None = None, lang: str = "en"
+    ) -> None:
+        # The language of the texts (the catalogue's, the rules', the computed sentences).
+        self.lang = lang
         self._catalogue = catalogue
-        self.rules = rules or get_rules()
+        self.rules = rules or get_rules(lang)
         self._text_evidence = lru_cache(maxsize=CACHE_SIZE)(self.rules.evidence)
         self._verdict_cached = lru_cache(maxsize=CACHE_SIZE)(self._verdict)
         self._entries_cached = lru_cache(maxsize=1024)(self._entries)
@@ -526,7 +551,7 @@ class Diagnoser:
     def catalogue(self) -> Catalogue:
         # Loaded on first use so rule-only work (tests, benchmarks) need not read codes.yaml.
         if self._catalogue is None:
-            self._catalogue = get_catalogue()
+            self._catalogue = get_catalogue(self.lang)
         return self._catalogue
 
     def _entries(
@@ -548,7 +573,7 @@ class Diagnoser:
     ) -> Verdict:
         rules = self.rules
         warnings: list[str] = []
-        klass, class_warning = _klass(basic, enhanced)
+        klass, class_warning = _klass(basic, enhanced, self.lang)
         if class_warning:
             warnings.append(class_warning)
         ev = self.text_evidence(text, klass)
@@ -568,8 +593,11 @@ class Diagnoser:
                 and frozenset((code_reason, reason_name)) not in rules.compatible
             ):
                 warnings.append(
-                    f"The text says {reason_name} but {code} means {code_reason}; "
-                    f"the text is more specific, so the diagnosis follows it."
+                    translate(
+                        "The text says {reason} but {code} means {code_reason}; "
+                        "the text is more specific, so the diagnosis follows it.",
+                        self.lang,
+                    ).format(reason=reason_name, code=code, code_reason=code_reason)
                 )
         else:
             reason_name = code_reason
@@ -610,7 +638,11 @@ class Diagnoser:
         cause = ev.cause if ev is not None and reason.name in rules.names_cause else None
         if cause is not None and cause.value in rules.reasons:
             named = rules.reasons[cause.value]
-            advice.append(f"The reply also names the cause: {named.summary}. {named.advice}")
+            advice.append(
+                translate("The reply also names the cause: {summary}. {advice}", self.lang).format(
+                    summary=named.summary, advice=named.advice
+                )
+            )
 
         return Verdict(
             klass=klass,
@@ -633,21 +665,35 @@ class Diagnoser:
         hard: bool | None,
     ) -> str:
         """One sentence that leads the explanation of a whole reply."""
-        who = self.rules.providers[provider].name if provider else "The receiving server"
+        lang = self.lang
+        who = (
+            self.rules.providers[provider].name
+            if provider
+            else translate("The receiving server", lang)
+        )
         if klass == "success":
-            return f"{who} accepted it. {reason.action}"
+            return translate("{who} accepted it. {action}", lang).format(
+                who=who, action=reason.action
+            )
         if klass == "intermediate":
-            return f"{who} is waiting for the client to go on. {reason.action}"
+            return translate("{who} is waiting for the client to go on. {action}", lang).format(
+                who=who, action=reason.action
+            )
         about = self.rules.objects.get((command or "").upper()) or reason.about
-        verb = {"transient": "deferred", "permanent": "rejected"}.get(klass or "", "refused")
-        head = f"{who} {verb} {about}: {reason.summary}."
+        verb = {
+            "transient": "{who} deferred {about}: {summary}.",
+            "permanent": "{who} rejected {about}: {summary}.",
+        }.get(klass or "", "{who} refused {about}: {summary}.")
+        head = translate(verb, lang).format(who=who, about=about, summary=reason.summary)
         if klass == "transient":
-            return f"{head} Temporary failure: {reason.action}"
-        if hard:
-            return f"{head} Hard bounce: {reason.action}"
-        if hard is False:
-            return f"{head} Soft bounce: {reason.action}"
-        return f"{head} {reason.action}"
+            tail = translate("Temporary failure: {action}", lang)
+        elif hard:
+            tail = translate("Hard bounce: {action}", lang)
+        elif hard is False:
+            tail = translate("Soft bounce: {action}", lang)
+        else:
+            tail = "{action}"
+        return f"{head} {tail.format(action=reason.action)}"
 
     def verdict(self, reply: Reply) -> Verdict:
         # Cut before the cache: a cache key never holds more than MAX_TEXT characters.
@@ -674,12 +720,20 @@ class Diagnoser:
             summary=v.summary,
             remote_mta=v.mta,
             evidence=v.evidence,
+            lang=self.lang,
         )
 
 
+def get_diagnoser(lang: str | None = None) -> Diagnoser:
+    """The diagnoser of a language (the current one by default), one per process."""
+    from smtpcode.i18n import language
+
+    return _diagnoser(lang or language())
+
+
 @cache
-def get_diagnoser() -> Diagnoser:
-    return Diagnoser()
+def _diagnoser(lang: str) -> Diagnoser:
+    return Diagnoser(lang=lang)
 
 
 def diagnose(reply: Reply) -> Finding:

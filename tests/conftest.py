@@ -12,6 +12,10 @@ DATA = Path(__file__).parent / "data"
 
 for var in ("FORCE_COLOR", "GITHUB_ACTIONS", "CLICOLOR_FORCE", "NO_COLOR", "TTY_COMPATIBLE"):
     os.environ.pop(var, None)
+# English unless a test asks for another language (--lang, SMTPCODE_LANG or the locale).
+for var in ("SMTPCODE_LANG", "LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+    os.environ.pop(var, None)
+os.environ["LANG"] = "C.UTF-8"
 os.environ["TERM"] = "dumb"
 os.environ["COLUMNS"] = "100"
 os.environ["LINES"] = "50"

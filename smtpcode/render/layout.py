@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from smtpcode.i18n import _
+
 if TYPE_CHECKING:
     from smtpcode.catalogue import Entry
     from smtpcode.records import Finding
@@ -31,30 +33,30 @@ def class_label(entry: Entry) -> str:
         cls = cat.enhanced_class(entry.code[0])
         if cls is not None:
             return f"{entry.code[0]}.X.X {cls.title}"
-    return entry.klass or "any class"
+    return entry.klass or _("any class")
 
 
 def heading(entry: Entry) -> str:
-    status = entry.status if entry.defined else "undefined"
+    status = entry.status if entry.defined else "undefined"  # a value, as --status takes it
     return f"{entry.code}  {entry.title}  ({status})"
 
 
 def entry_rows(entry: Entry) -> list[Row]:
     rows = [
-        Row("Class", class_label(entry)),
-        Row("Meaning", entry.description),
-        Row("When you see it", entry.when),
+        Row(_("Class"), class_label(entry)),
+        Row(_("Meaning"), entry.description),
+        Row(_("When you see it"), entry.when),
     ]
     if entry.fix:
-        rows.append(Row("How to fix", entry.fix))
+        rows.append(Row(_("How to fix"), entry.fix))
     if entry.commands:
-        rows.append(Row("After commands", ", ".join(entry.commands)))
+        rows.append(Row(_("After commands"), ", ".join(entry.commands)))
     if entry.associated:
-        rows.append(Row("Basic codes", ", ".join(entry.associated)))
+        rows.append(Row(_("Basic codes"), ", ".join(entry.associated)))
     if entry.rfcs:
-        rows.append(Row("RFCs", "; ".join(entry.rfcs)))
+        rows.append(Row(_("RFCs"), "; ".join(entry.rfcs)))
     if entry.related:
-        rows.append(Row("Related", ", ".join(entry.related)))
+        rows.append(Row(_("Related"), ", ".join(entry.related)))
     return rows
 
 
@@ -64,35 +66,35 @@ def diagnosis_rows(finding: Finding) -> list[Row]:
     r = finding.reply
     # The diagnosis leads: it is the answer; the reply it was read from comes next.
     if finding.summary:
-        rows.append(Row("Diagnosis", finding.summary))
+        rows.append(Row(_("Diagnosis"), finding.summary))
     if r.text is not None:
-        rows.append(Row("Reply", r.text))
-    rows.append(Row("Reason", finding.reason))
+        rows.append(Row(_("Reply"), r.text))
+    rows.append(Row(_("Reason"), finding.reason))
     if finding.provider:
-        rows.append(Row("Provider", finding.provider))
+        rows.append(Row(_("Provider"), finding.provider))
     if r.reporter:
-        rows.append(Row("Reported by", r.reporter))
+        rows.append(Row(_("Reported by"), r.reporter))
     if r.remote_host or finding.remote_mta:
         remote = " ".join(
             x
             for x in (r.remote_host, f"({finding.remote_mta})" if finding.remote_mta else None)
             if x
         )
-        rows.append(Row("Answered by", remote))
+        rows.append(Row(_("Answered by"), remote))
     if r.recipient:
-        rows.append(Row("Recipient", r.recipient))
+        rows.append(Row(_("Recipient"), r.recipient))
     if r.command:
-        rows.append(Row("Command", r.command))
+        rows.append(Row(_("Command"), r.command))
     if finding.hard_bounce is not None and finding.klass not in ("success", "intermediate"):
-        rows.append(Row("Bounce", "hard" if finding.hard_bounce else "soft"))
+        rows.append(Row(_("Bounce"), _("hard") if finding.hard_bounce else _("soft")))
     if finding.advice:
-        rows.append(Row("What to do", finding.advice))
+        rows.append(Row(_("What to do"), finding.advice))
     return rows
 
 
 def finding_title(finding: Finding) -> str:
     codes = " ".join(c for c in (finding.reply.basic, finding.reply.enhanced) if c)
-    return codes or "reply"
+    return codes or _("reply")
 
 
 def entries_of(finding: Finding) -> list[Entry]:
