@@ -321,6 +321,15 @@ def _kind(column: Column, plural: bool) -> str:
     )
 
 
+def _a_kind(column: Column) -> str:
+    kinds = [e.kind for e in column.entries]
+    if kinds == ["basic"]:
+        return _("a reply")
+    if kinds == ["enhanced"]:
+        return _("an enhanced status code")
+    return _("a reply with an enhanced status code")
+
+
 def _summary(columns: Sequence[Column]) -> str:
     parts = []
     for _key, group in _groups(_distinct(columns), lambda c: (c.class_label, _kind(c, False))):
@@ -338,6 +347,8 @@ def _summary(columns: Sequence[Column]) -> str:
                 title=title.lower(),
                 Title=title,
                 kind=_kind(c, len(group) > 1),
+                # With its article, for languages where it depends on the noun.
+                a_kind=_a_kind(c) if len(group) == 1 else _kind(c, True),
             )
         )
     return "; ".join(parts) + "."

@@ -20,7 +20,7 @@ from typing import Any
 
 from smtpcode.catalogue import Catalogue, CatalogueError, Entry, get_catalogue
 from smtpcode.codes import CLASS_BY_DIGIT
-from smtpcode.i18n import translate
+from smtpcode.i18n import N_, translate
 from smtpcode.records import Finding, Reply
 
 ENV_RULES = "SMTPCODE_RULES"
@@ -681,9 +681,9 @@ class Diagnoser:
             )
         about = self.rules.objects.get((command or "").upper()) or reason.about
         verb = {
-            "transient": "{who} deferred {about}: {summary}.",
-            "permanent": "{who} rejected {about}: {summary}.",
-        }.get(klass or "", "{who} refused {about}: {summary}.")
+            "transient": N_("{who} deferred {about}: {summary}."),
+            "permanent": N_("{who} rejected {about}: {summary}."),
+        }.get(klass or "", N_("{who} refused {about}: {summary}."))
         head = translate(verb, lang).format(who=who, about=about, summary=reason.summary)
         if klass == "transient":
             tail = translate("Temporary failure: {action}", lang)
