@@ -1,0 +1,178 @@
+"""Every text a person reads has its German, and the German says the same things.
+
+Completeness: each catalogue text of codes.yaml and rules.yaml has a German counterpart
+in codes.de.yaml / rules.de.yaml, and each message the program marks with _() or N_()
+has a msgstr in smtpcode/locale/de/LC_MESSAGES/smtpcode.po. Structure: the German of a
+text has as many fix steps as the English and cites the same codes, RFCs, sections and
+placeholders: a translation may reword, never drop or add a fact that can be checked.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import string
+from pathlib import Path
+
+import pytest
+
+from smtpcode.catalogue import load_yaml
+from smtpcode.i18n import read_po
+from smtpcode.translations import missing_codes, missing_rules, pairs
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "smtpcode"
+PO = PACKAGE / "locale" / "de" / "LC_MESSAGES" / "smtpcode.po"
+
+# What a translation must keep: enhanced codes (5.1.1, X.7.26, 4.X.X), basic codes and
+# their masks (550, 5xx, x5z), RFC numbers and section signs.
+TOKENS = re.compile(
+    r"(?<![\w.])(?:[245X]\.(?:\d{1,3}|X)\.(?:\d{1,3}|X)|[1-5]\d\d|[1-5]xx|[1-5]yz|x\dz)(?![\w])"
+    r"|RFC \d+|§\s?\d+(?:\.\d+)*"
+)
+
+
+def tokens(text: str) -> set[str]:
+    return {t.replace("§ ", "§") for t in TOKENS.findall(text)}
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+@pytest.fixture(scope="module")
+def codes() -> tuple[dict, dict]:
+    return load_yaml(ROOT / "codes.yaml"), load_yaml(ROOT / "codes.de.yaml")
+
+
+@pytest.fixture(scope="module")
+def rules() -> tuple[dict, dict]:
+    return load_yaml(ROOT / "rules.yaml"), load_yaml(ROOT / "rules.de.yaml")
+
+
+def test_every_catalogue_text_has_its_german(codes: tuple[dict, dict]) -> None:
+    assert missing_codes(*codes) == []
+
+
+def test_every_rules_text_has_its_german(rules: tuple[dict, dict]) -> None:
+    # Lists what is missing, so that whoever adds an English text sees where.
+    assert missing_rules(*rules) == []
+
+
+def test_the_german_translates_only_codes_that_exist(codes: tuple[dict, dict]) -> None:
+    english, german = codes
+    for section in ("basic", "enhanced"):
+        known = {str(e["code"]) for e in english[section]}
+        assert set(german.get(section, {})) - known == set(), section
+    for part in ("enhanced_classes", "subjects"):
+        known = {str(e["code"]) for e in english["meta"][part]}
+        assert set(german["meta"].get(part, {})) - known == set(), part
+    assert set(german.get("vendor_notes", {})) <= set(english.get("vendor_notes", {}))
+
+
+@pytest.mark.parametrize("kind", ["codes", "rules"])
+def test_german_has_the_structure_of_the_english(
+    kind: str, codes: tuple[dict, dict], rules: tuple[dict, dict]
+) -> None:
+    english, german = codes if kind == "codes" else rules
+    wrong = []
+    for where, en, de in pairs(english, german, kind):
+        if isinstance(en, list):
+            if not isinstance(de, list) or len(de) != len(en):
+                wrong.append(f"{where}: {len(en)} steps in English, {len(de or [])} in German")
+                continue
+            items = list(zip(en, de, strict=True))
+        else:
+            items = [(en, de)]
+        for i, (a, b) in enumerate(items):
+            if tokens(a) != tokens(b):
+                wrong.append(f"{where}[{i}]: {sorted(tokens(a) ^ tokens(b))}")
+    assert wrong == []
+
+
+def test_fix_steps_keep_their_actor_label(codes: tuple[dict, dict]) -> None:
+    labels = {
+        "Sender": "Absender",
+        "Sender's admin": "Admin des Absenders",
+        "Receiving admin": "Admin des Empfängers",
+        "Recipient": "Empfänger",
+        "Client software": "Client-Software",
+        "Nobody": "Niemand",
+    }
+    wrong = []
+    for where, en, de in pairs(*codes, "codes"):
+        if not where.endswith(".fix") or not isinstance(en, list):
+            continue
+        for a, b in zip(en, de, strict=True):
+            label = a.split(":", 1)[0]
+            if label in labels and not b.startswith(labels[label] + ":"):
+                wrong.append(f"{where}: {b[:40]!r} should start with {labels[label]}:")
+    assert wrong == []
+
+
+# -- the program's own messages ---------------------------------------------------------
+
+
+def marked_messages() -> dict[str, str]:
+    """Every literal message in the package passed to _(), N_(), self._() or translate(),
+    with where it is."""
+    found: dict[str, str] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call) or not node.args:
+                continue
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+            first = node.args[0]
+            if (
+                name in ("_", "N_", "translate")
+                and isinstance(first, ast.Constant)
+                and isinstance(first.value, str)
+                and first.value
+            ):
+                found.setdefault(first.value, f"{path.relative_to(ROOT)}:{node.lineno}")
+    return found
+
+
+MESSAGES = marked_messages()
+GERMAN = read_po(PO.read_text(encoding="utf-8"))
+
+
+def test_messages_are_found() -> None:
+    # The scan itself works: it sees messages of the CLI, the renderers and the core.
+    assert {"Key differences", "When to use which", "The receiving server"} <= set(MESSAGES)
+    assert len(MESSAGES) > 150
+
+
+def test_every_message_has_its_german() -> None:
+    missing = [f"{where}: {msg!r}" for msg, where in MESSAGES.items() if not GERMAN.get(msg)]
+    assert missing == []
+
+
+@pytest.mark.parametrize("message", sorted(MESSAGES), ids=lambda m: m[:40])
+def test_german_message_keeps_codes_and_placeholders(message: str) -> None:
+    german = GERMAN.get(message, "")
+    assert tokens(german) == tokens(message)
+    # The German may use {Title} (a title with its capital) or {a_kind} (a noun with its
+    # article) where the English has {title} or {kind}; no other new placeholder.
+    allowed = placeholders(message) | {"Title", "a_kind"}
+    assert placeholders(german) <= allowed
+    # \b at the start of an epilog keeps Click from re-flowing the lines: kept too.
+    assert german.startswith("\b") == message.startswith("\b")
+
+
+def test_po_entries_are_all_used_or_typer_s() -> None:
+    typer_own = {
+        "Arguments",
+        "Options",
+        "Commands",
+        "required",
+        "default: {default}",
+        "env var: {var}",
+        "(dynamic)",
+        "Aborted!",
+        "Missing command.",
+        "No such command {name!r}.",
+    }
+    stale = set(GERMAN) - set(MESSAGES) - typer_own - {""}
+    assert stale == set()
