@@ -176,3 +176,16 @@ def test_po_entries_are_all_used_or_typer_s() -> None:
     }
     stale = set(GERMAN) - set(MESSAGES) - typer_own - {""}
     assert stale == set()
+
+
+def test_every_code_says_when_to_use_it(codes: tuple[dict, dict]) -> None:
+    """The reference page's "When to use which" exists for every basic and enhanced code,
+    in both languages, and speaks to both sides: whoever picks the reply, and the sender."""
+    english, german = codes
+    for section in ("basic", "enhanced"):
+        for entry in english[section]:
+            code = str(entry["code"])
+            assert "Server:" in entry.get("choose", ""), code
+            assert "Sender:" in entry["choose"], code
+            mine = german[section][code].get("choose", "")
+            assert "Server:" in mine and "Absender:" in mine, code
