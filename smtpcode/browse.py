@@ -126,6 +126,10 @@ _STOPWORDS = frozenset(
         *("a", "an", "and", "are", "as", "at", "be", "by", "can", "do", "does", "for"),
         *("from", "has", "have", "i", "in", "is", "it", "its", "my", "of", "on", "or"),
         *("the", "this", "to", "was", "when", "with", "you", "your"),
+        # German: the search indexes the German texts too.
+        *("der", "die", "das", "den", "dem", "des", "ein", "eine", "einen", "einer", "und"),
+        *("oder", "ist", "sind", "mit", "von", "zu", "zum", "zur", "fur", "im", "am", "es"),
+        *("sie", "ich", "mein", "meine", "wird", "wurde", "auf", "bei", "nach", "wenn"),
     )
 )
 _WORD = re.compile(r"[a-z0-9]+")
@@ -201,9 +205,18 @@ class SearchIndex:
     """Stemmed terms of every code's texts, weighted by the fields they occur in."""
 
     def __init__(
-        self, entries: Iterable[Entry], phrases: Callable[[Entry], Iterable[str]] | None = None
+        self,
+        entries: Iterable[Entry],
+        phrases: Callable[[Entry], Iterable[str]] | None = None,
+        translations: Iterable[Entry] = (),
     ) -> None:
+        """translations: the same entries in other languages, in any order; their texts
+        are indexed with the entry of the same code, so that words of either language
+        find it."""
         self.entries: list[Entry] = list(entries)
+        others: dict[str, list[Entry]] = {}
+        for other in translations:
+            others.setdefault(other.code, []).append(other)
         # term -> entry position -> weight: the field weights summed over the fields the
         # term occurs in, damped for repeats (a word said three times is not 3x as relevant).
         self._postings: dict[str, dict[int, float]] = {}
@@ -211,13 +224,14 @@ class SearchIndex:
         self._texts: list[tuple[list[str], list[str]]] = []  # stems of title, of everything
         self._vocabulary: set[str] = set()
         for i, entry in enumerate(self.entries):
+            same = [entry, *others.get(entry.code, ())]
             fields = {
                 "code": entry.code,
-                "title": entry.title,
+                "title": " ".join(e.title for e in same),
                 "rfc_text": " ".join(entry.rfc_text),
-                "description": entry.description,
-                "when": entry.when,
-                "fix": " ".join(entry.fix),
+                "description": " ".join(e.description for e in same),
+                "when": " ".join(e.when for e in same),
+                "fix": " ".join(f for e in same for f in e.fix),
                 "phrases": " ".join(phrases(entry)) if phrases else "",
             }
             for name, weight in _FIELDS:
@@ -346,10 +360,22 @@ def rule_phrases() -> Callable[[Entry], tuple[str, ...]] | None:
     return phrases
 
 
+def get_index(lang: str | None = None) -> SearchIndex:
+    """The index over the catalogue and the rules' phrasings, built on first use: the
+    entries of a language (the current one by default), found by their words in every
+    language smtpcode speaks."""
+    from smtpcode.i18n import language
+
+    return _index(lang or language())
+
+
 @cache
-def get_index() -> SearchIndex:
-    """The index over the shipped catalogue and the rules' phrasings, built on first use."""
-    return SearchIndex(_search_entries(get_catalogue()), rule_phrases())
+def _index(lang: str) -> SearchIndex:
+    # In another language the English texts are indexed too: many people type the
+    # English words they see in logs. In English, English alone (and no second catalogue
+    # to load).
+    others = [] if lang == "en" else list(_search_entries(get_catalogue("en")))
+    return SearchIndex(_search_entries(get_catalogue(lang)), rule_phrases(), others)
 
 
 def search(query: str, limit: int | None = None) -> SearchResult:

@@ -66,9 +66,17 @@ def render() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    # The reference is English whatever the locale of whoever regenerates it.
+    # The reference is English whatever the locale of whoever regenerates it (the help
+    # texts are fixed when smtpcode.cli is first imported, in the language chosen then).
+    before = os.environ.get("SMTPCODE_LANG")
     os.environ["SMTPCODE_LANG"] = "en"
-    text = render()
+    try:
+        text = render()
+    finally:
+        if before is None:
+            del os.environ["SMTPCODE_LANG"]
+        else:
+            os.environ["SMTPCODE_LANG"] = before
     if "--check" in args:
         current = DOC.read_text(encoding="utf-8") if DOC.is_file() else ""
         if current != text:

@@ -43,3 +43,13 @@ def run():
         return result.exit_code, result.stdout, result.stderr
 
     return _run
+
+
+@pytest.fixture(autouse=True)
+def _english_again():
+    """A test that switched the language (--lang de through the CLI) leaves English
+    behind for the next one, which may call the core directly."""
+    yield
+    from smtpcode import i18n
+
+    i18n.set_language("en")
