@@ -7,14 +7,14 @@ import os
 import sys
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 
 from smtpcode import i18n
 from smtpcode.__about__ import __version__
 from smtpcode.formats import FORMATS, help_text
-from smtpcode.i18n import _
+from smtpcode.i18n import N_, _
 
 # The help texts below are evaluated as the app is built: decide the language first, from
 # the command line (--lang) or the environment (SMTPCODE_LANG, the locale).
@@ -87,13 +87,80 @@ LangOpt = Annotated[
 ]
 
 
+# The usage errors of the Click that Typer bundles, which writes them in English only:
+# each pattern with the message it is read as.
+_USAGE_ERRORS = (
+    (r"Missing argument (?P<name>.+)\.", N_("Missing argument {name}.")),
+    (r"No such option: (?P<name>\S+)", N_("No such option: {name}")),
+    (r"No such command (?P<name>.+)\.", N_("No such command {name}.")),
+    (
+        r"Invalid value for (?P<param>.+?): (?P<value>.+) is not one of (?P<choices>.+)\.",
+        N_("Invalid value for {param}: {value} is not one of {choices}."),
+    ),
+    (
+        r"Invalid value for (?P<param>.+?): (?P<value>.+) is not in the range (?P<range>.+)\.",
+        N_("Invalid value for {param}: {value} is not in the range {range}."),
+    ),
+    (
+        r"Invalid value for (?P<param>.+?): (?P<message>.+)",
+        N_("Invalid value for {param}: {message}"),
+    ),
+    (
+        r"Got unexpected extra arguments?(?:\(s\))? \((?P<args>.+)\)",
+        N_("Got unexpected extra arguments ({args})"),
+    ),
+)
+
+
+def usage_error_text(message: str) -> str:
+    """A usage error of Click's in the current language (as it is when no pattern fits)."""
+    import re
+
+    for pattern, template in _USAGE_ERRORS:
+        found = re.fullmatch(pattern, message, flags=re.DOTALL)
+        if found:
+            return _(template).format(**found.groupdict())
+    return message
+
+
 def _translate_click() -> None:
     """Typer's own section headings (Arguments, Options, Commands, required, default)
     go through gettext's global domain, which knows nothing of --lang: give it our lookup.
-    (The Click that Typer bundles writes its usage errors in English only.)"""
+    The Click that Typer bundles writes "Usage:" and its usage errors in English only: its
+    two writers are replaced by ones that say the same in the current language (left alone
+    if a later Typer no longer has them)."""
     import typer.core
 
     typer.core._ = _  # type: ignore[attr-defined]
+    try:
+        from typer._click.exceptions import UsageError
+        from typer._click.formatting import HelpFormatter
+        from typer._click.utils import echo
+    except ImportError:  # pragma: no cover - a Typer without a bundled Click
+        return
+    write_usage = HelpFormatter.write_usage
+
+    def usage(self: HelpFormatter, prog: str, args: str = "", prefix: str | None = None) -> None:
+        write_usage(self, prog, args, _("Usage: ") if prefix is None else prefix)
+
+    def show(self: UsageError, file: Any = None) -> None:
+        if file is None:
+            file = sys.stderr
+        color = None
+        if self.ctx is not None:
+            color = self.ctx.color
+            hint = ""
+            if self.ctx.command.get_help_option(self.ctx) is not None:
+                hint = _("Try '{command} {option}' for help.").format(
+                    command=self.ctx.command_path, option=self.ctx.help_option_names[0]
+                )
+                hint += "\n"
+            echo(f"{self.ctx.get_usage()}\n{hint}", file=file, color=color)
+        text = usage_error_text(self.format_message())
+        echo(_("Error: {message}").format(message=text), file=file, color=color)
+
+    HelpFormatter.write_usage = usage  # type: ignore[method-assign]
+    UsageError.show = show  # type: ignore[method-assign]
 
 
 _translate_click()
@@ -601,6 +668,6 @@ def main() -> None:
         sys.exit(130)
     except OSError as exc:
         # Not the inputs (parse reports those and goes on): the output (a full disk).
-        error(_("cannot write the output: {error}").format(error=exc.strerror or exc))
+        error(_("cannot write the output: {error}").format(error=_(exc.strerror or str(exc))))
         _quiet_stdout()
         sys.exit(EXIT_INPUT)

@@ -269,7 +269,8 @@ def test_english_search_knows_no_german(run) -> None:
         (
             ("parse", "/nonexistent/mail.log"),
             3,
-            "smtpcode: /nonexistent/mail.log kann nicht gelesen werden: ",
+            "smtpcode: /nonexistent/mail.log kann nicht gelesen werden: Datei oder Verzeichnis "
+            "nicht gefunden",
         ),
     ],
 )
@@ -277,6 +278,36 @@ def test_errors_in_german(run, args: tuple[str, ...], status: int, message: str)
     code, _, err = run("--lang", "de", *args)
     assert code == status
     assert err.splitlines()[-1].startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("args", "last"),
+    [
+        (("explain",), "Fehler: Argument 'QUERY...' fehlt."),
+        (("explain", "--bogus", "550"), "Fehler: Unbekannte Option: --bogus"),
+        (
+            ("parse", "--jobs", "-1"),
+            "Fehler: Ungültiger Wert für '--jobs' / '-j': -1 liegt nicht im Bereich 0<=x<=64.",
+        ),
+        (("list", "5xx", "extra"), "Fehler: Unerwartete zusätzliche Argumente (extra)"),
+        (("bogus",), "Fehler: Unbekannter Befehl 'bogus'."),
+    ],
+)
+def test_usage_errors_in_german(run, args: tuple[str, ...], last: str) -> None:
+    status, _, err = run("--lang", "de", *args)
+    assert status == 2
+    lines = err.splitlines()
+    assert lines[0].startswith("Aufruf: ")
+    assert lines[1].startswith("Hilfe gibt es mit '")
+    assert lines[-1] == last
+
+
+def test_usage_errors_stay_english_in_english(run) -> None:
+    status, _, err = run("explain", "--bogus", "550")
+    assert status == 2
+    lines = err.splitlines()
+    assert lines[0].startswith("Usage: ")
+    assert lines[-1] == "Error: No such option: --bogus"
 
 
 def test_undefined_code_is_read_structurally_in_german(run) -> None:
