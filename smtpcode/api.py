@@ -12,10 +12,12 @@ from smtpcode.diagnose import diagnose
 from smtpcode.records import Finding, Reply
 
 
-def explain_query(query: str) -> Finding:
-    """Explain a code, a basic/enhanced pair or a whole reply.
+def explain_query(query: str, lang: str | None = None) -> Finding:
+    """Explain a code, a basic/enhanced pair or a whole reply, with its texts in `lang`
+    ("en", "de"; by default the current language, see smtpcode.i18n.set_language).
 
-    Raises smtpcode.codes.CodeSyntaxError when the query is not an SMTP code.
+    Raises smtpcode.codes.CodeSyntaxError when the query is not an SMTP code, and
+    smtpcode.i18n.LanguageError for a language smtpcode has no texts for.
     """
     q = parse_query(query)
     reply = Reply(
@@ -23,7 +25,15 @@ def explain_query(query: str) -> Finding:
         enhanced=str(q.enhanced) if q.enhanced else None,
         text=q.text,
     )
-    return diagnose(reply)
+    if lang is None:
+        return diagnose(reply)
+    from smtpcode.diagnose import get_diagnoser
+    from smtpcode.i18n import LanguageError, normalise
+
+    chosen = normalise(lang)
+    if chosen is None:
+        raise LanguageError(lang)
+    return get_diagnoser(chosen).diagnose(reply)
 
 
 ParseSource = str | bytes | os.PathLike[str] | BinaryIO | Iterable[str] | Iterable[bytes]

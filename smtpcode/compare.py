@@ -446,7 +446,9 @@ def _subject_sentence(columns: Sequence[Column]) -> str:
     subjects = _groups(columns, lambda c: c.subject.key)
     if len(subjects) == 1:
         details = "; ".join(
-            f'{_join([c.code for c in group])} "{group[0].subject.condition_title}"'
+            _('{codes} "{title}"').format(
+                codes=_join([c.code for c in group]), title=group[0].subject.condition_title
+            )
             for _key, group in _groups(columns, lambda c: c.subject.condition)
         )
         return _by_count(

@@ -348,3 +348,20 @@ def test_command_help_in_german_from_the_locale() -> None:
     assert "Sprache der Ausgabe: en oder de" in done.stdout
     english = _fresh("explain", "--help")
     assert "Explain what a reply code means" in english.stdout
+
+
+def test_library_explains_in_a_language() -> None:
+    from smtpcode import explain
+
+    german = explain("550 5.1.1 User unknown", lang="de")
+    assert german.lang == "de"
+    assert german.basic_entry is not None and german.basic_entry.title == TITLE_550_DE
+    assert german.reason == "user-unknown"
+    # The current language is untouched.
+    english = explain("550 5.1.1 User unknown")
+    assert (english.lang, english.basic_entry.title if english.basic_entry else None) == (
+        "en",
+        TITLE_550_EN,
+    )
+    with pytest.raises(i18n.LanguageError):
+        explain("550", lang="fr")
