@@ -236,10 +236,13 @@ CODES_TEXTS = _fields(
     enhanced=Table(_ENTRY_TEXTS),
     vendor_notes=Table(_fields("text")),
 )
+# A reason's texts: each a text, or texts by variant (by class, say), keyed like the
+# English reason; the test suite checks that the keys are the English ones.
+_REASON_TEXT = Scalar((str, dict), "a text or a mapping of texts")
 RULES_TEXTS = _fields(
     "",
     "reasons providers blocklists objects",
-    reasons=Table(_fields("", "advice summary action about")),
+    reasons=Table(Table(_REASON_TEXT)),
     providers=Table(_fields("", "advice", advice=Table(TEXT))),
     blocklists=Table(_fields("", "advice")),
     objects=Table(TEXT),

@@ -20,7 +20,9 @@ ENTRY_TEXTS = ("title", "description", "when", "fix", "retry", "choose")
 BY_CLASS_TEXTS = ("when", "fix")
 FIRST_DIGIT_TEXTS = ("title", "description", "retry")
 SECOND_DIGIT_TEXTS = ("title", "description")
-REASON_TEXTS = ("advice", "summary", "action", "about")
+# A reason's fields that are not texts; every other field of a reason is a text, or a
+# mapping of texts (variants, e.g. by class), and is translated key by key.
+REASON_VALUES = frozenset({"hard_bounce"})
 
 
 def _codes_sections(data: Mapping[str, Any]) -> Iterator[tuple[str, list[dict[str, Any]]]]:
@@ -70,7 +72,17 @@ def translated_rules(data: Mapping[str, Any], texts: Mapping[str, Any]) -> dict[
     """rules.yaml's data with the texts of a translation laid over it."""
     out: dict[str, Any] = copy.deepcopy(dict(data))
     for key, reason in out["reasons"].items():
-        _lay(reason, (texts.get("reasons") or {}).get(str(key)) or {}, REASON_TEXTS)
+        mine = (texts.get("reasons") or {}).get(str(key)) or {}
+        for name, value in reason.items():
+            theirs = mine.get(name)
+            if name in REASON_VALUES or not theirs:
+                continue
+            if isinstance(value, str) and isinstance(theirs, str):
+                reason[name] = theirs
+            elif isinstance(value, dict) and isinstance(theirs, dict):
+                for variant, text in value.items():
+                    if isinstance(text, str) and isinstance(theirs.get(variant), str):
+                        value[variant] = theirs[variant]
     for key, provider in out["providers"].items():
         advice = provider.get("advice") or {}
         mine = ((texts.get("providers") or {}).get(str(key)) or {}).get("advice") or {}
@@ -128,7 +140,19 @@ def missing_rules(data: Mapping[str, Any], texts: Mapping[str, Any]) -> list[str
     out: list[str] = []
     for key, reason in data["reasons"].items():
         mine = (texts.get("reasons") or {}).get(str(key)) or {}
-        out += [f"reasons.{key}.{f}" for f in REASON_TEXTS if f in reason and not mine.get(f)]
+        for name, value in reason.items():
+            theirs = mine.get(name)
+            if name in REASON_VALUES:
+                continue
+            if isinstance(value, str) and not (isinstance(theirs, str) and theirs):
+                out.append(f"reasons.{key}.{name}")
+            elif isinstance(value, dict):
+                theirs = theirs if isinstance(theirs, dict) else {}
+                out += [
+                    f"reasons.{key}.{name}.{variant}"
+                    for variant, text in value.items()
+                    if isinstance(text, str) and not theirs.get(variant)
+                ]
     for key, provider in data["providers"].items():
         mine = ((texts.get("providers") or {}).get(str(key)) or {}).get("advice") or {}
         out += [

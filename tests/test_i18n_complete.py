@@ -70,6 +70,46 @@ def test_the_german_translates_only_codes_that_exist(codes: tuple[dict, dict]) -
     assert set(german.get("vendor_notes", {})) <= set(english.get("vendor_notes", {}))
 
 
+def test_the_german_rules_use_only_english_keys(rules: tuple[dict, dict]) -> None:
+    english, german = rules
+    for section in ("reasons", "providers", "blocklists", "objects"):
+        assert set(german.get(section, {})) <= set(english[section]), section
+    for key, texts in german["reasons"].items():
+        assert set(texts) <= set(english["reasons"][key]), key
+        for name, value in texts.items():
+            if isinstance(value, dict):
+                assert set(value) <= set(english["reasons"][key][name]), f"{key}.{name}"
+    for key, provider in german["providers"].items():
+        assert set(provider.get("advice", {})) <= set(english["providers"][key].get("advice", {}))
+
+
+def test_a_reason_with_variants_is_translated_variant_by_variant() -> None:
+    from smtpcode.translations import translated_rules
+
+    english = {
+        "reasons": {
+            "spam": {
+                "summary": "it was spam",
+                "advice": {"transient": "wait", "permanent": "stop"},
+                "hard_bounce": True,
+            }
+        },
+        "providers": {},
+        "blocklists": {},
+    }
+    german = {"reasons": {"spam": {"advice": {"permanent": "aufhören"}}}}
+    assert missing_rules(english, german) == [
+        "reasons.spam.summary",
+        "reasons.spam.advice.transient",
+    ]
+    out = translated_rules(english, german)["reasons"]["spam"]
+    assert out == {
+        "summary": "it was spam",
+        "advice": {"transient": "wait", "permanent": "aufhören"},
+        "hard_bounce": True,
+    }
+
+
 @pytest.mark.parametrize("kind", ["codes", "rules"])
 def test_german_has_the_structure_of_the_english(
     kind: str, codes: tuple[dict, dict], rules: tuple[dict, dict]
