@@ -159,6 +159,16 @@ def _translate_click() -> None:
         text = usage_error_text(self.format_message())
         echo(_("Error: {message}").format(message=text), file=file, color=color)
 
+    # Typer's and Click's own option help (-h, --install-completion, ...) is English:
+    # shown through the same lookup (our own help, already translated, is not found in
+    # it and stays as it is).
+    help_record = typer.core.TyperOption.get_help_record
+
+    def translated_help(self: typer.core.TyperOption, ctx: Any) -> tuple[str, str] | None:
+        record = help_record(self, ctx)
+        return None if record is None else (record[0], _(record[1]))
+
+    typer.core.TyperOption.get_help_record = translated_help  # type: ignore[method-assign]
     HelpFormatter.write_usage = usage  # type: ignore[method-assign]
     UsageError.show = show  # type: ignore[method-assign]
 

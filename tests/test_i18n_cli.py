@@ -339,6 +339,8 @@ def test_help_in_german_with_lang() -> None:
         "Erklärt SMTP-Antwortcodes, erweiterte Statuscodes, Mail-Logs und Bounces." in done.stdout
     )
     assert "Optionen" in done.stdout and "Umgebung:" in done.stdout
+    assert done.stdout.startswith("Aufruf: ")
+    assert "-h, --help            Zeigt diese Hilfe und beendet das Programm." in done.stdout
     assert "SMTPCODE_LANG       Sprache der Ausgabe: en oder de (sonst die Locale)" in done.stdout
 
 

@@ -213,6 +213,9 @@ def test_po_entries_are_all_used_or_typer_s() -> None:
         "Aborted!",
         "Missing command.",
         "No such command {name!r}.",
+        "Show this message and exit.",
+        "Install completion for the current shell.",
+        "Show completion for the current shell, to copy it or customize the installation.",
     }
     stale = set(GERMAN) - set(MESSAGES) - typer_own - {""}
     assert stale == set()
