@@ -232,3 +232,49 @@ def test_every_code_says_when_to_use_it(codes: tuple[dict, dict]) -> None:
             assert "Sender:" in entry["choose"], code
             mine = german[section][code].get("choose", "")
             assert "Server:" in mine and "Absender:" in mine, code
+
+
+# -- the machinery: .po reading, .mo writing, fallback ------------------------------------
+
+
+def test_po_round_trips_through_our_mo_writer() -> None:
+    import gettext
+    import io
+
+    from smtpcode.i18n import write_mo
+
+    entries = read_po(PO.read_text(encoding="utf-8"))
+    compiled = gettext.GNUTranslations(io.BytesIO(write_mo(entries)))
+    assert compiled.gettext("When to use which") == "Wann welchen verwenden"
+    assert compiled.gettext("\b\nExamples:\n") == "\b\nBeispiele:\n"
+    assert all(compiled.gettext(k) == v for k, v in entries.items() if k and v)
+
+
+def test_read_po_joins_continued_strings_and_escapes() -> None:
+    text = (
+        'msgid ""\nmsgstr "Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+        "# a comment\n"
+        'msgid ""\n"one \\"two\\"\\n"\n"three"\nmsgstr "eins „zwei“\\ndrei"\n'
+    )
+    assert read_po(text) == {
+        "": "Content-Type: text/plain; charset=UTF-8\n",
+        'one "two"\nthree': "eins „zwei“\ndrei",
+    }
+    with pytest.raises(ValueError, match="line 1"):
+        read_po("msgid unquoted\n")
+
+
+def test_anything_missing_falls_back_to_english() -> None:
+    from smtpcode.catalogue import Catalogue
+    from smtpcode.i18n import translate
+    from smtpcode.translations import translated_codes
+
+    assert translate("A message nobody translated", "de") == "A message nobody translated"
+    english = load_yaml(ROOT / "codes.yaml")
+    german = {"basic": {"550": {"title": "Nur der Titel"}}}
+    cat = Catalogue(translated_codes(english, german), lang="de")
+    entry = cat.basic("550")
+    assert entry is not None
+    assert entry.title == "Nur der Titel"
+    assert entry.description.startswith("RFC 5321's general permanent refusal")
+    assert len(missing_codes(english, german)) == len(missing_codes(english, {})) - 1
