@@ -8,6 +8,10 @@ copy records the SHA-256 of the YAML, and smtpcode uses it only while they match
 (smtpcode/datafiles.py). A file that fails its schema check (smtpcode/schemas.py, which
 must know every file listed here) fails the build. A folder of files is one line, e.g.
 "providers/*.yaml", with its schema in schemas.BY_FILE under the same pattern.
+
+The program's messages (smtpcode/locale/<lang>/LC_MESSAGES/smtpcode.po, the source of
+truth) are compiled to the .mo files the stdlib's gettext reads, by smtpcode.i18n's own
+small writer (no build dependency); a checkout reads the .po itself.
 """
 
 from __future__ import annotations
