@@ -15,7 +15,6 @@ decides and calls set_language.
 
 from __future__ import annotations
 
-import ast
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -168,6 +167,8 @@ def read_po(text: str) -> dict[str, str]:
 def _unquote(token: str, number: int) -> str:
     if len(token) < 2 or token[0] != '"' or token[-1] != '"':
         raise ValueError(f"line {number}: expected a quoted string, found {token!r}")
+    import ast  # only a checkout reads .po files
+
     # A .po string is a C string; Python's literal syntax reads the escapes it uses.
     value = ast.literal_eval(token)
     if not isinstance(value, str):  # pragma: no cover - a quoted token is a str
