@@ -8,6 +8,10 @@ copy records the SHA-256 of the YAML, and smtpcode uses it only while they match
 (smtpcode/datafiles.py). A file that fails its schema check (smtpcode/schemas.py, which
 must know every file listed here) fails the build. A folder of files is one line, e.g.
 "providers/*.yaml", with its schema in schemas.BY_FILE under the same pattern.
+
+The program's messages (smtpcode/locale/<lang>/LC_MESSAGES/smtpcode.po, the source of
+truth) are compiled to the .mo files the stdlib's gettext reads, by smtpcode.i18n's own
+small writer (no build dependency); a checkout reads the .po itself.
 """
 
 from __future__ import annotations
@@ -24,7 +28,12 @@ DATA_FILES = (
     "codes.yaml",
     "rules.yaml",
     "providers/*.yaml",
+    # The texts in other languages (codes.de.yaml, rules.de.yaml).
+    "codes.*.yaml",
+    "rules.*.yaml",
 )
+# The program's own messages: each .po is compiled to the .mo gettext reads beside it.
+MESSAGE_CATALOGUES = "smtpcode/locale/*/LC_MESSAGES/*.po"
 
 
 class DataCopies(BuildHookInterface):  # type: ignore[type-arg]
@@ -36,6 +45,7 @@ class DataCopies(BuildHookInterface):  # type: ignore[type-arg]
         sys.path.insert(0, str(root))
         try:
             from smtpcode.datafiles import parse_yaml, prebuilt_record
+            from smtpcode.i18n import read_po, write_mo
             from smtpcode.schemas import schema_for
         finally:
             sys.path.remove(str(root))
@@ -55,6 +65,15 @@ class DataCopies(BuildHookInterface):  # type: ignore[type-arg]
                 copy.parent.mkdir(parents=True, exist_ok=True)
                 copy.write_text(prebuilt_record(raw, data), encoding="utf-8")
                 include[str(copy)] = f"smtpcode/_data/{Path(name).with_suffix('.json').as_posix()}"
+        if version == "editable":
+            return  # a checkout reads the .po files themselves
+        for po in sorted(root.glob(MESSAGE_CATALOGUES)):
+            name = po.relative_to(root).with_suffix(".mo").as_posix()
+            mo = self._scratch / name
+            mo.parent.mkdir(parents=True, exist_ok=True)
+            # A .po that does not parse fails the build, as a data file would.
+            mo.write_bytes(write_mo(read_po(po.read_text(encoding="utf-8"))))
+            include[str(mo)] = name
 
     def finalize(self, version: str, build_data: dict[str, Any], artifact_path: str) -> None:
         shutil.rmtree(self._scratch, ignore_errors=True)

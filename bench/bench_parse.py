@@ -135,7 +135,7 @@ for _ in range(7):
     for _ in codes_only_rows(None, replies, FindingEncoder()):
         pass
     codes.append(time.process_time() - t)
-    diagnose.get_diagnoser.cache_clear()
+    diagnose._diagnoser.cache_clear()
     t = time.process_time()
     for _ in diagnosis_cache.DiagnosisCache().rows(replies, FindingEncoder()):
         pass

@@ -12,12 +12,14 @@ from smtpcode.diagnose import diagnose
 from smtpcode.records import Finding, Reply
 
 
-def explain_query(query: str) -> Finding:
-    """Explain a code, a basic/enhanced pair or a whole reply.
+def explain_query(query: str, lang: str | None = None) -> Finding:
+    """Explain a code, a basic/enhanced pair or a whole reply, with its texts in `lang`
+    ("en", "de"; by default the current language, see smtpcode.i18n.set_language).
 
     A provider's token ("TSS04", "RESOLVER.ADR.RecipientNotFound") is explained by the
     provider's meaning. Raises smtpcode.codes.CodeSyntaxError when the query is neither
-    an SMTP code nor a known token.
+    an SMTP code nor a known token, and smtpcode.i18n.LanguageError for a language
+    smtpcode has no texts for.
     """
     from smtpcode.codes import CodeSyntaxError
 
@@ -33,7 +35,15 @@ def explain_query(query: str) -> Finding:
         enhanced=str(q.enhanced) if q.enhanced else None,
         text=q.text,
     )
-    return diagnose(reply)
+    if lang is None:
+        return diagnose(reply)
+    from smtpcode.diagnose import get_diagnoser
+    from smtpcode.i18n import LanguageError, normalise
+
+    chosen = normalise(lang)
+    if chosen is None:
+        raise LanguageError(lang)
+    return get_diagnoser(chosen).diagnose(reply)
 
 
 def _token_finding(query: str) -> Finding | None:

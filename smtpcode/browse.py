@@ -17,6 +17,7 @@ from functools import cache
 
 from smtpcode.catalogue import STATUSES, Catalogue, Entry, get_catalogue
 from smtpcode.codes import EnhancedCode
+from smtpcode.i18n import _
 
 
 class MaskError(ValueError):
@@ -57,17 +58,17 @@ def parse_mask(text: str) -> Mask:
     one with dots is an enhanced code whose missing parts are any ("5.1" is "5.1.x")."""
     s = text.strip()
     if not s:
-        raise MaskError(text, "empty mask: give one such as 5xx, 55x, 4.7.x or x.7.x")
+        raise MaskError(text, _("empty mask: give one such as 5xx, 55x, 4.7.x or x.7.x"))
     if "." not in s:
         if len(s) > 3 or not all(c.isdigit() or c in _WILD for c in s):
-            raise MaskError(text, "a basic mask is up to three digits or x, such as 5xx or 55x")
+            raise MaskError(text, _("a basic mask is up to three digits or x, such as 5xx or 55x"))
         padded = s.ljust(3, "x")
         if padded[0].isdigit() and padded[0] not in "12345":
-            raise MaskError(text, "a basic reply code starts with 1 to 5")
+            raise MaskError(text, _("a basic reply code starts with 1 to 5"))
         return Mask(s, False, tuple(None if c in _WILD else c for c in padded))
     raw = s.split(".")
     if len(raw) > 3 or any(not p for p in raw):
-        raise MaskError(text, "an enhanced mask is class.subject.detail, such as 4.7.x or x.7.x")
+        raise MaskError(text, _("an enhanced mask is class.subject.detail, such as 4.7.x or x.7.x"))
     parts: list[str | None] = []
     for p in raw:
         if p in _WILD:
@@ -75,15 +76,17 @@ def parse_mask(text: str) -> Mask:
         elif p.isdigit() and len(p) <= 3:
             parts.append(p)
         else:
-            raise MaskError(text, f"{p!r} is neither a number nor x in an enhanced mask")
+            raise MaskError(
+                text, _("{part} is neither a number nor x in an enhanced mask").format(part=repr(p))
+            )
     parts += [None] * (3 - len(parts))
     if parts[0] is not None and parts[0] not in ("2", "4", "5"):
-        raise MaskError(text, "an enhanced status code's class is 2, 4 or 5 (RFC 3463 §3.1)")
+        raise MaskError(text, _("an enhanced status code's class is 2, 4 or 5 (RFC 3463 §3.1)"))
     return Mask(s, True, tuple(parts))
 
 
 def _detail_numbers(entry: Entry) -> tuple[int, int]:
-    _, subject, detail = entry.code.split(".")
+    _klass, subject, detail = entry.code.split(".")
     return int(subject), int(detail)
 
 
@@ -154,6 +157,10 @@ _STOPWORDS = frozenset(
         *("a", "an", "and", "are", "as", "at", "be", "by", "can", "do", "does", "for"),
         *("from", "has", "have", "i", "in", "is", "it", "its", "my", "of", "on", "or"),
         *("the", "this", "to", "was", "when", "with", "you", "your"),
+        # German: the search indexes the German texts too.
+        *("der", "die", "das", "den", "dem", "des", "ein", "eine", "einen", "einer", "und"),
+        *("oder", "ist", "sind", "mit", "von", "zu", "zum", "zur", "fur", "im", "am", "es"),
+        *("sie", "ich", "mein", "meine", "wird", "wurde", "auf", "bei", "nach", "wenn"),
     )
 )
 _WORD = re.compile(r"[a-z0-9]+")
@@ -229,9 +236,18 @@ class SearchIndex:
     """Stemmed terms of every code's texts, weighted by the fields they occur in."""
 
     def __init__(
-        self, entries: Iterable[Entry], phrases: Callable[[Entry], Iterable[str]] | None = None
+        self,
+        entries: Iterable[Entry],
+        phrases: Callable[[Entry], Iterable[str]] | None = None,
+        translations: Iterable[Entry] = (),
     ) -> None:
+        """translations: the same entries in other languages, in any order; their texts
+        are indexed with the entry of the same code, so that words of either language
+        find it."""
         self.entries: list[Entry] = list(entries)
+        others: dict[str, list[Entry]] = {}
+        for other in translations:
+            others.setdefault(other.code, []).append(other)
         # term -> entry position -> weight: the field weights summed over the fields the
         # term occurs in, damped for repeats (a word said three times is not 3x as relevant).
         self._postings: dict[str, dict[int, float]] = {}
@@ -239,13 +255,14 @@ class SearchIndex:
         self._texts: list[tuple[list[str], list[str]]] = []  # stems of title, of everything
         self._vocabulary: set[str] = set()
         for i, entry in enumerate(self.entries):
+            same = [entry, *others.get(entry.code, ())]
             fields = {
                 "code": entry.code,
-                "title": entry.title,
+                "title": " ".join(e.title for e in same),
                 "rfc_text": " ".join(entry.rfc_text),
-                "description": entry.description,
-                "when": entry.when,
-                "fix": " ".join(entry.fix),
+                "description": " ".join(e.description for e in same),
+                "when": " ".join(e.when for e in same),
+                "fix": " ".join(f for e in same for f in e.fix),
                 "phrases": " ".join(phrases(entry)) if phrases else "",
             }
             for name, weight in _FIELDS:
@@ -378,18 +395,30 @@ def rule_phrases() -> Callable[[Entry], tuple[str, ...]] | None:
         if "." in entry.code:
             # An any-class entry ("X.1.1") reads like its permanent form.
             enhanced = "5" + entry.code[1:] if entry.code.startswith("X") else entry.code
-            reason, _ = rules.code_reason(None, enhanced)
+            reason, _code = rules.code_reason(None, enhanced)
         else:
-            reason, _ = rules.code_reason(entry.code, None)
+            reason, _code = rules.code_reason(entry.code, None)
         return tuple(dict.fromkeys(by_reason.get(reason, ())))
 
     return phrases
 
 
+def get_index(lang: str | None = None) -> SearchIndex:
+    """The index over the catalogue and the rules' phrasings, built on first use: the
+    entries of a language (the current one by default), found by their words in every
+    language smtpcode speaks."""
+    from smtpcode.i18n import language
+
+    return _index(lang or language())
+
+
 @cache
-def get_index() -> SearchIndex:
-    """The index over the shipped catalogue and the rules' phrasings, built on first use."""
-    return SearchIndex(_search_entries(get_catalogue()), rule_phrases())
+def _index(lang: str) -> SearchIndex:
+    # In another language the English texts are indexed too: many people type the
+    # English words they see in logs. In English, English alone (and no second catalogue
+    # to load).
+    others = [] if lang == "en" else list(_search_entries(get_catalogue("en")))
+    return SearchIndex(_search_entries(get_catalogue(lang)), rule_phrases(), others)
 
 
 def search(query: str, limit: int | None = None) -> SearchResult:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from smtpcode.codes import CLASS_BY_DIGIT, BasicCode, EnhancedCode
+from smtpcode.i18n import translate
 
 STATUSES = ("standard", "extension", "registry", "vendor", "folklore")
 ENV_CATALOGUE = "SMTPCODE_CATALOGUE"
@@ -60,6 +61,9 @@ class Entry:
     emits: str | None = None
     client_retry: str | None = None
     registry_differs: bool = False
+    # Advice for whoever picks the reply (a server, milter or policy author) and what it
+    # means for the sender: the reference page's "When to use which".
+    choose: str = ""
 
     def to_dict(self) -> dict[str, object]:
         out: dict[str, object] = {
@@ -132,6 +136,7 @@ def _entry(raw: Mapping[str, Any], kind: str) -> Entry:
             retry=str(raw.get("retry", "")).strip(),
             rfc_text=_tuple(raw.get("rfc_text")),
             notes=_tuple(raw.get("notes")),
+            choose=str(raw.get("choose", "")).strip(),
         )
     except (KeyError, TypeError) as exc:
         code = raw.get("code", "?") if isinstance(raw, Mapping) else "?"
@@ -141,8 +146,12 @@ def _entry(raw: Mapping[str, Any], kind: str) -> Entry:
 class Catalogue:
     """All entries of codes.yaml, indexed for lookup."""
 
-    def __init__(self, data: Mapping[str, Any], source: str = "codes.yaml") -> None:
+    def __init__(
+        self, data: Mapping[str, Any], source: str = "codes.yaml", lang: str = "en"
+    ) -> None:
         self.source = source
+        # The language of the texts: the structural readings are written in it too.
+        self.lang = lang
         try:
             meta = data["meta"]
             self.first_digit = {
@@ -184,6 +193,9 @@ class Catalogue:
             }
         except (KeyError, TypeError, AttributeError) as exc:
             raise CatalogueError(f"{source}: malformed catalogue ({exc!r})") from None
+
+    def _(self, message: str) -> str:
+        return translate(message, self.lang)
 
     # -- lookup -----------------------------------------------------------------
 
@@ -293,11 +305,15 @@ class Catalogue:
             return Entry(
                 code=code.code,
                 kind="basic",
-                title=f"Undefined {first.title.lower()} reply",
+                title=self._("Undefined {title} reply").format(
+                    title=first.title.lower(), Title=first.title
+                ),
                 klass=code.klass,
                 description=desc,
-                when="No RFC, registry entry or known product defines this exact code; "
-                "read the text that came with it.",
+                when=self._(
+                    "No RFC, registry entry or known product defines this exact code; "
+                    "read the text that came with it."
+                ),
                 fix=(first.retry,) if first.retry else (),
                 status="undefined",
                 defined=False,
@@ -310,14 +326,26 @@ class Catalogue:
         if subj is not None:
             parts.append(f"{subj.code}: {subj.title}. {subj.description}")
         else:
-            parts.append(f"Subject {code.subject} is not defined by RFC 3463 or the registry.")
+            parts.append(
+                self._("Subject {number} is not defined by RFC 3463 or the registry.").format(
+                    number=code.subject
+                )
+            )
         return Entry(
             code=str(code),
             kind="enhanced",
-            title=f"Undefined {subj.title.lower() if subj else 'status'} detail",
+            title=(
+                self._("Undefined {title} detail").format(
+                    title=subj.title.lower(), Title=subj.title
+                )
+                if subj
+                else self._("Undefined status detail")
+            ),
             klass=code.klass,
             description=" ".join(parts),
-            when="The IANA registry defines no such detail code; read the text that came with it.",
+            when=self._(
+                "The IANA registry defines no such detail code; read the text that came with it."
+            ),
             fix=cls.fix if cls is not None else (),
             status="undefined",
             related=(subj.code,) if subj else (),
@@ -431,9 +459,21 @@ def data_path(name: str, env: str | None = None) -> Path:
     return bundled_path(name)
 
 
+def get_catalogue(lang: str | None = None) -> Catalogue:
+    """The catalogue in a language (the current one by default), loaded once per process
+    and language."""
+    from smtpcode.i18n import language
+
+    return _catalogue(lang or language())
+
+
 @cache
-def get_catalogue() -> Catalogue:
-    """The catalogue, loaded once per process."""
+def _catalogue(lang: str) -> Catalogue:
     from smtpcode.datafiles import load
 
-    return Catalogue(load("codes.yaml", ENV_CATALOGUE), str(data_path("codes.yaml", ENV_CATALOGUE)))
+    data = load("codes.yaml", ENV_CATALOGUE)
+    if lang != "en":
+        from smtpcode.translations import translated_codes
+
+        data = translated_codes(data, load(f"codes.{lang}.yaml"))
+    return Catalogue(data, str(data_path("codes.yaml", ENV_CATALOGUE)), lang)

@@ -18,8 +18,14 @@ try:  # Typer >= 0.26 vendors Click
 except ImportError:  # pragma: no cover - older Typer with Click beside it
     from click import exceptions as click_exceptions  # type: ignore[no-redef]
 
+from smtpcode import i18n
 from smtpcode.__about__ import __version__
 from smtpcode.formats import FORMATS, help_text
+from smtpcode.i18n import N_, _
+
+# The help texts below are evaluated as the app is built: decide the language first, from
+# the command line (--lang) or the environment (SMTPCODE_LANG, the locale).
+i18n.set_language(i18n.choose(sys.argv[1:]))
 
 # The most --jobs accepted (pipeline.MAX_JOBS; not imported: the core loads lazily).
 MAX_JOBS = 64
@@ -56,8 +62,9 @@ class _OneLineErrors(TyperGroup):
                 sys.stderr.write(exc.format_message() + "\n")
             else:
                 command = exc.ctx.command_path if exc.ctx is not None else "smtpcode"
-                message = exc.format_message().rstrip(".")
-                error(f"{message[:1].lower()}{message[1:]} (see: {command} --help)")
+                message = usage_error_text(exc.format_message()).rstrip(".")
+                see = _("see: {command} --help").format(command=command)
+                error(f"{message[:1].lower()}{message[1:]} ({see})")
             code = EXIT_USAGE
         except typer.Abort:
             code = EXIT_INTERRUPTED
@@ -75,7 +82,7 @@ class _OneLineErrors(TyperGroup):
 app = typer.Typer(
     cls=_OneLineErrors,
     name="smtpcode",
-    help="Explain SMTP reply codes, enhanced status codes, mail logs and bounces.",
+    help=_("Explain SMTP reply codes, enhanced status codes, mail logs and bounces."),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
@@ -89,15 +96,116 @@ class Color(StrEnum):
     never = "never"
 
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="One JSON object per line.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help=_("One JSON object per line."))]
 ColorOpt = Annotated[
     Color,
     typer.Option(
         "--color",
-        help="Colour and tables: auto (on a terminal, off when NO_COLOR is set), always, never.",
+        help=_("Colour and tables: auto (on a terminal, off when NO_COLOR is set), always, never."),
         case_sensitive=False,
     ),
 ]
+
+
+class Language(StrEnum):
+    en = "en"
+    de = "de"
+
+
+def _command_lang(value: Language | None) -> None:
+    """--lang after a command: it overrides what the environment or the locale chose."""
+    if value is not None:
+        i18n.set_language(value.value)
+
+
+def _main_lang(value: Language | None) -> None:
+    """--lang before the command, else SMTPCODE_LANG, else the locale: decided on every
+    run (a test runner calls the app many times in one process)."""
+    i18n.set_language(value.value if value is not None else i18n.from_environment())
+
+
+LANG_HELP = _("Language of the output: en or de (default: SMTPCODE_LANG, else the locale).")
+LangOpt = Annotated[
+    Language | None,
+    typer.Option(
+        "--lang",
+        help=LANG_HELP,
+        callback=_command_lang,
+        is_eager=True,
+        case_sensitive=False,
+        show_default=False,
+    ),
+]
+
+
+# The usage errors of the Click that Typer bundles, which writes them in English only:
+# each pattern with the message it is read as.
+_USAGE_ERRORS = (
+    (r"Missing argument (?P<name>.+)\.", N_("Missing argument {name}.")),
+    (r"No such option: (?P<name>\S+)", N_("No such option: {name}")),
+    (r"No such command (?P<name>.+)\.", N_("No such command {name}.")),
+    (
+        r"Invalid value for (?P<param>.+?): (?P<value>.+) is not one of (?P<choices>.+)\.",
+        N_("Invalid value for {param}: {value} is not one of {choices}."),
+    ),
+    (
+        r"Invalid value for (?P<param>.+?): (?P<value>.+) is not in the range (?P<range>.+)\.",
+        N_("Invalid value for {param}: {value} is not in the range {range}."),
+    ),
+    (
+        r"Invalid value for (?P<param>.+?): (?P<message>.+)",
+        N_("Invalid value for {param}: {message}"),
+    ),
+    (
+        r"Got unexpected extra arguments?(?:\(s\))? \((?P<args>.+)\)",
+        N_("Got unexpected extra arguments ({args})"),
+    ),
+)
+
+
+def usage_error_text(message: str) -> str:
+    """A usage error of Click's in the current language (as it is when no pattern fits)."""
+    import re
+
+    for pattern, template in _USAGE_ERRORS:
+        found = re.fullmatch(pattern, message, flags=re.DOTALL)
+        if found:
+            return _(template).format(**found.groupdict())
+    return message
+
+
+def _translate_click() -> None:
+    """Typer's own section headings (Arguments, Options, Commands, required, default)
+    go through gettext's global domain, which knows nothing of --lang: give it our lookup.
+    The Click that Typer bundles writes "Usage:" in English only: its writer is replaced by
+    one that says the same in the current language (left alone if a later Typer no longer
+    has it); its usage errors are translated where _OneLineErrors writes them."""
+    import typer.core
+
+    typer.core._ = _  # type: ignore[attr-defined]
+    try:
+        from typer._click.formatting import HelpFormatter
+    except ImportError:  # pragma: no cover - a Typer without a bundled Click
+        return
+    write_usage = HelpFormatter.write_usage
+
+    def usage(self: HelpFormatter, prog: str, args: str = "", prefix: str | None = None) -> None:
+        write_usage(self, prog, args, _("Usage: ") if prefix is None else prefix)
+
+    # Typer's and Click's own option help (-h, --install-completion, ...) is English:
+    # shown through the same lookup (our own help, already translated, is not found in
+    # it and stays as it is).
+    help_record = typer.core.TyperOption.get_help_record
+
+    def translated_help(self: typer.core.TyperOption, ctx: Any) -> tuple[str, str] | None:
+        record = help_record(self, ctx)
+        return None if record is None else (record[0], _(record[1]))
+
+    typer.core.TyperOption.get_help_record = translated_help  # type: ignore[method-assign]
+    HelpFormatter.write_usage = usage  # type: ignore[method-assign]
+
+
+_translate_click()
 
 
 def error(message: str) -> None:
@@ -153,53 +261,69 @@ def _version(value: bool) -> None:
 
 @app.callback(
     epilog=(
-        "\b\nExamples:\n"
-        "  smtpcode explain 550\n"
+        _("\b\nExamples:\n") + "  smtpcode explain 550\n"
         '  smtpcode explain "550 5.1.1"\n'
+        "  smtpcode --lang de explain 550\n"
         "  smtpcode compare 4.2.2 5.2.2\n"
         "  smtpcode list 5.7.x\n"
         "  smtpcode search mailbox full\n"
         "  smtpcode parse /var/log/mail.log\n"
-        "\b\nEnvironment:\n"
-        "  NO_COLOR            no colour (tables stay on a terminal)\n"
-        "  FORCE_COLOR         Rich tables and colour even when piped\n"
-        "  SMTPCODE_CATALOGUE  read another codes.yaml\n"
-        "  SMTPCODE_RULES      read another rules.yaml\n"
-        "  SMTPCODE_CACHE_DIR  where JSON copies of the two go (empty: none)\n"
-        "\b\nExit status:\n"
-        "  0 success, 1 nothing found (unknown code, no match), 2 usage error or\n"
-        "  malformed argument, 3 unreadable input, unwritable output or broken\n"
-        "  catalogue"
+        + _("\b\nEnvironment:\n")
+        + _("  NO_COLOR            no colour (tables stay on a terminal)\n")
+        + _("  FORCE_COLOR         Rich tables and colour even when piped\n")
+        + _("  SMTPCODE_LANG       language of the output: en or de (else the locale)\n")
+        + _("  SMTPCODE_CATALOGUE  read another codes.yaml\n")
+        + _("  SMTPCODE_RULES      read another rules.yaml\n")
+        + _("  SMTPCODE_CACHE_DIR  where JSON copies of the two go (empty: none)\n")
+        + _(
+            "\b\nExit status:\n"
+            "  0 success, 1 nothing found (unknown code, no match), 2 usage error or\n"
+            "  malformed argument, 3 unreadable input, unwritable output or broken\n"
+            "  catalogue"
+        )
     )
 )
 def main_options(
     version: Annotated[
         bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+        typer.Option("--version", callback=_version, is_eager=True, help=_("Show the version.")),
     ] = False,
+    lang: Annotated[
+        Language | None,
+        typer.Option(
+            "--lang",
+            help=LANG_HELP,
+            callback=_main_lang,
+            is_eager=True,
+            case_sensitive=False,
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Explain SMTP reply codes, enhanced status codes, mail logs and bounces."""
 
 
 @app.command(
+    help=_("Explain what a reply code means, when you see it and how to fix it."),
     epilog=(
         # \b keeps Click from re-flowing the lines: each example stays whole.
-        "\b\nExamples:\n"
-        "  smtpcode explain 550\n"
+        _("\b\nExamples:\n") + "  smtpcode explain 550\n"
         "  smtpcode explain 5.7.26\n"
         '  smtpcode explain "550 5.1.1"  421 4.7.0\n'
         "  smtpcode explain '550 5.1.1 <x@example.com>: Recipient address rejected: "
         "User unknown'\n"
         "  smtpcode explain --json 554"
-    )
+    ),
 )
 @_ends_quietly
 def explain(
     queries: Annotated[
         list[str],
         typer.Argument(
-            help="Codes or whole replies: 550, 5.1.1, '550 5.1.1', '550-5.1.1', "
-            "'550 5.1.1 <x@example.com>: User unknown'.",
+            help=_(
+                "Codes or whole replies: 550, 5.1.1, '550 5.1.1', '550-5.1.1', "
+                "'550 5.1.1 <x@example.com>: User unknown'."
+            ),
             metavar="QUERY...",
             autocompletion=complete_code,
             show_default=False,
@@ -207,6 +331,7 @@ def explain(
     ],
     as_json: JsonOpt = False,
     color: ColorOpt = Color.auto,
+    lang: LangOpt = None,
 ) -> None:
     """Explain what a reply code means, when you see it and how to fix it."""
     from smtpcode.api import explain_query
@@ -234,56 +359,67 @@ def nearest(text: str) -> str:
     from smtpcode.catalogue import get_catalogue
 
     hint = get_catalogue().suggest(text)
-    return f" (did you mean {', '.join(hint)}?)" if hint else ""
+    return _(" (did you mean {codes}?)").format(codes=", ".join(hint)) if hint else ""
 
 
 def not_a_code(query: str, why: str) -> None:
     """A malformed code on stderr, with the defined codes nearest to its first word."""
     head = query.strip().split(None, 1)[0] if query.strip() else ""
-    error(f"{query!r} is not an SMTP code: {why}{nearest(head)}")
+    error(
+        _("{query} is not an SMTP code: {why}").format(query=repr(query), why=why) + nearest(head)
+    )
 
 
 def report_undefined(codes: tuple[str, ...]) -> None:
     """Well-formed codes nobody defines: say so on stderr, with the nearest defined ones."""
     for code in codes:
-        error(f"{code}: not defined by any RFC or the registry{nearest(code)}")
+        error(_("{code}: not defined by any RFC or the registry").format(code=code) + nearest(code))
 
 
 @app.command(
+    help=_(
+        "Compare codes side by side, with the key differences.\n\n"
+        "One column per code: class, title, meaning, when you see it, how to fix it, retry "
+        "advice, who has to act and the RFCs; then what tells the codes apart, when you see "
+        "which and when to use which."
+    ),
     epilog=(
-        "\b\nExamples:\n"
-        "  smtpcode compare 214 550\n"
+        _("\b\nExamples:\n") + "  smtpcode compare 214 550\n"
         "  smtpcode compare 4.2.2 5.2.2\n"
         '  smtpcode compare "550 5.1.1" 5.7.1\n'
         "  smtpcode compare 450 451 452\n"
         "  smtpcode compare --json 421 4.7.0"
-    )
+    ),
 )
 @_ends_quietly
 def compare(
     queries: Annotated[
         list[str],
         typer.Argument(
-            help="Two or more codes, basic, enhanced or both: 550, 5.2.2, '550 5.1.1'.",
+            help=_("Two or more codes, basic, enhanced or both: 550, 5.2.2, '550 5.1.1'."),
             metavar="CODE...",
             autocompletion=complete_code,
             show_default=False,
         ),
     ],
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help=_("One JSON object."))] = False,
     color: ColorOpt = Color.auto,
+    lang: LangOpt = None,
 ) -> None:
     """Compare codes side by side, with the key differences.
 
     One column per code: class, title, meaning, when you see it, how to fix it, retry
-    advice, who has to act and the RFCs; then what tells the codes apart and when you see
-    which.
+    advice, who has to act and the RFCs; then what tells the codes apart, when you see
+    which and when to use which.
     """
     from smtpcode.codes import CodeSyntaxError, parse_query
     from smtpcode.compare import compare as compare_codes
 
     if len(queries) < 2:
-        die("compare needs at least two codes, for example: smtpcode compare 450 550", EXIT_USAGE)
+        die(
+            _("compare needs at least two codes, for example: smtpcode compare 450 550"),
+            EXIT_USAGE,
+        )
     bad = False
     for query in queries:
         try:
@@ -311,12 +447,15 @@ class Status(StrEnum):
 
 @app.command(
     "list",
+    help=_("List every code in the catalogue, or those matching a mask."),
     epilog=(
-        "\b\nMasks: x, X or * stands for any digit; a mask without dots is a basic code\n"
-        "(5 = 5xx), one with dots an enhanced code (5.1 = 5.1.x). Without a class digit\n"
-        "(x.7.x) enhanced codes are listed for any class, as X.7.1.\n"
-        "\b\nExamples:\n"
-        "  smtpcode list\n"
+        _(
+            "\b\nMasks: x, X or * stands for any digit; a mask without dots is a basic code\n"
+            "(5 = 5xx), one with dots an enhanced code (5.1 = 5.1.x). Without a class digit\n"
+            "(x.7.x) enhanced codes are listed for any class, as X.7.1.\n"
+        )
+        + _("\b\nExamples:\n")
+        + "  smtpcode list\n"
         "  smtpcode list 5xx\n"
         "  smtpcode list 55x\n"
         "  smtpcode list 4.7.x\n"
@@ -332,7 +471,7 @@ def list_codes(
     mask: Annotated[
         str | None,
         typer.Argument(
-            help="Which codes: 5xx, 55x, 5, 4.7.x, x.7.x, 5.1.* (without one: every code).",
+            help=_("Which codes: 5xx, 55x, 5, 4.7.x, x.7.x, 5.1.* (without one: every code)."),
             metavar="MASK",
             show_default=False,
         ),
@@ -341,8 +480,10 @@ def list_codes(
         list[Status] | None,
         typer.Option(
             "--status",
-            help="Only codes of this status: standard, extension, registry, vendor or "
-            "folklore (repeat for several).",
+            help=_(
+                "Only codes of this status: standard, extension, registry, vendor or "
+                "folklore (repeat for several)."
+            ),
             metavar="STATUS",
             case_sensitive=False,
             show_default=False,
@@ -360,6 +501,7 @@ def list_codes(
     ] = None,
     as_json: JsonOpt = False,
     color: ColorOpt = Color.auto,
+    lang: LangOpt = None,
 ) -> None:
     """List every code in the catalogue, or those matching a mask."""
     from smtpcode.browse import MaskError, list_entries, parse_mask
@@ -367,7 +509,10 @@ def list_codes(
     try:
         parsed = parse_mask(mask) if mask is not None else None
     except MaskError as exc:
-        die(f"{mask!r} is not a code mask: {exc.why}", EXIT_USAGE)
+        die(
+            _("{mask} is not a code mask: {why}").format(mask=repr(mask), why=exc.why),
+            EXIT_USAGE,
+        )
     providers = [p.strip().lower() for p in provider or ()]
     if providers:
         from smtpcode.provider_codes import get_layer
@@ -376,44 +521,59 @@ def list_codes(
         unknown = [p for p in providers if p not in known]
         if unknown:
             die(
-                f"no provider {unknown[0]!r} in the catalogue (known: {', '.join(sorted(known))})",
+                _("no provider {name} in the catalogue (known: {known})").format(
+                    name=repr(unknown[0]), known=", ".join(sorted(known))
+                ),
                 EXIT_USAGE,
             )
     entries = list_entries(parsed, [s.value for s in status or ()], providers=providers)
     if not entries:
-        which = f" {mask}" if mask is not None else ""
-        only = f" with status {', '.join(s.value for s in status)}" if status else ""
+        statuses = ", ".join(s.value for s in status or ())
         if providers:
-            only += f" of provider {', '.join(providers)}"
+            statuses = ", ".join(filter(None, (statuses, ", ".join(providers))))
+        if mask is not None and (status or providers):
+            message = _("no code {mask} with status {statuses} in the catalogue")
+        elif mask is not None:
+            message = _("no code {mask} in the catalogue")
+        elif status or providers:
+            message = _("no code with status {statuses} in the catalogue")
+        else:
+            message = _("no code in the catalogue")
         # A mask without wildcards is a code: offer the nearest defined ones.
         hint = nearest(mask) if mask and mask.replace(".", "").isdigit() and not status else ""
-        die(f"no code{which}{only} in the catalogue{hint}", EXIT_NOTHING)
+        die(message.format(mask=mask, statuses=statuses) + hint, EXIT_NOTHING)
     renderer = _renderer(as_json, color)
     renderer.entries(entries)
     renderer.close()
 
 
 @app.command(
+    help=_(
+        "Search what the catalogue says about codes, best match first.\n\n"
+        "Looks through every code's title, description, when you see it and how to fix it, "
+        "and the reply phrasings the diagnosis rules know for it. Words may come in any "
+        "order; case and accents do not matter."
+    ),
     epilog=(
-        "\b\nExamples:\n"
-        '  smtpcode search "mailbox full"\n'
+        _("\b\nExamples:\n") + '  smtpcode search "mailbox full"\n'
         "  smtpcode search relay denied\n"
         "  smtpcode search greylisting\n"
         "  smtpcode search --json dmarc"
-    )
+    ),
 )
 @_ends_quietly
 def search(
     words: Annotated[
         list[str],
         typer.Argument(
-            help="Words to look for, in any order; case and accents do not matter.",
+            help=_("Words to look for, in any order; case and accents do not matter."),
             metavar="TEXT...",
             show_default=False,
         ),
     ],
     as_json: JsonOpt = False,
     color: ColorOpt = Color.auto,
+    lang: LangOpt = None,
 ) -> None:
     """Search what the catalogue says about codes, best match first.
 
@@ -425,11 +585,18 @@ def search(
 
     query = " ".join(words).strip()
     if not query:
-        die("give some words to search for, for example: smtpcode search mailbox full", EXIT_USAGE)
+        die(
+            _("give some words to search for, for example: smtpcode search mailbox full"),
+            EXIT_USAGE,
+        )
     result = search_catalogue(query)
     if not result.hits:
-        more = f"; did you mean: {result.suggestion}?" if result.suggestion else ""
-        die(f"no code mentions {query!r}{more}", EXIT_NOTHING)
+        more = (
+            _("; did you mean: {words}?").format(words=result.suggestion)
+            if result.suggestion
+            else ""
+        )
+        die(_("no code mentions {query}").format(query=repr(query)) + more, EXIT_NOTHING)
     renderer = _renderer(as_json, color)
     renderer.entries(result.entries)
     renderer.close()
@@ -441,26 +608,38 @@ AUTO_FORMAT = InputFormat("auto")
 
 
 @app.command(
+    help=_(
+        "Find and explain every SMTP reply in logs, transcripts, bounces and events.\n\n"
+        "One row per reply as it is found: where it starts, its codes, class, reason and "
+        "meaning. With --json, one finding per line, with the input, line, reply text, "
+        "recipient and command where the input shows them."
+    ),
     epilog=(
-        "\b\nInputs (recognised line by line, or per document; --format forces one;\n"
-        "plain, gzip, bzip2 or xz):\n" + help_text() + "\n"
-        "\b\nExamples:\n"
-        "  swaks --to x@example.com --server mx.example.com | smtpcode parse\n"
+        _(
+            "\b\nInputs (recognised line by line, or per document; --format forces one;\n"
+            "plain, gzip, bzip2 or xz):\n"
+        )
+        + help_text()
+        + "\n"
+        + _("\b\nExamples:\n")
+        + "  swaks --to x@example.com --server mx.example.com | smtpcode parse\n"
         "  smtpcode parse /var/log/mail.log bounce.eml\n"
         "  smtpcode parse --summary /var/log/mail.log\n"
         "  smtpcode parse --json --format postfix /var/log/mail.log | jq .reason\n"
         "  grep 'status=bounced' /var/log/mail.log | smtpcode parse -\n"
-        "\b\nExit status:\n"
-        "  0 at least one reply found, 1 none found, 3 an input could not be read\n"
-        "  (the others are still read)"
-    )
+        + _(
+            "\b\nExit status:\n"
+            "  0 at least one reply found, 1 none found, 3 an input could not be read\n"
+            "  (the others are still read)"
+        )
+    ),
 )
 @_ends_quietly
 def parse(
     files: Annotated[
         list[str] | None,
         typer.Argument(
-            help="Files to read; - or none: standard input.",
+            help=_("Files to read; - or none: standard input."),
             metavar="FILE...",
             show_default=False,
         ),
@@ -469,13 +648,13 @@ def parse(
     color: ColorOpt = Color.auto,
     summary: Annotated[
         bool,
-        typer.Option("--summary", help="Only counts by code, class and reason."),
+        typer.Option("--summary", help=_("Only counts by code, class and reason.")),
     ] = False,
     fmt: Annotated[
         InputFormat,
         typer.Option(
             "--format",
-            help="Read every input as this family instead of recognising it.",
+            help=_("Read every input as this family instead of recognising it."),
             case_sensitive=False,
         ),
     ] = AUTO_FORMAT,
@@ -484,16 +663,19 @@ def parse(
         typer.Option(
             "--jobs",
             "-j",
-            help="Processes for a big log file (0: as many as there are idle CPUs, 1: none "
-            "besides this one). The output is the same either way.",
+            help=_(
+                "Processes for a big log file (0: as many as there are idle CPUs, 1: none "
+                "besides this one). The output is the same either way."
+            ),
             min=0,
             max=MAX_JOBS,
         ),
     ] = 0,
     binary: Annotated[
         bool,
-        typer.Option("--binary", help="Read binary files too instead of skipping them."),
+        typer.Option("--binary", help=_("Read binary files too instead of skipping them.")),
     ] = False,
+    lang: LangOpt = None,
 ) -> None:
     """Find and explain every SMTP reply in logs, transcripts, bounces and events.
 
@@ -518,7 +700,7 @@ def parse(
         error(f"{skipped.input}: {skipped.why}")
     for problem in report.problems:
         where = f"{problem.input}:{problem.line}" if problem.line else problem.input
-        error(f"cannot read {where}: {problem.why}")
+        error(_("cannot read {where}: {why}").format(where=where, why=problem.why))
     if report.interrupted:
         raise typer.Exit(EXIT_INTERRUPTED)
     if report.problems:
@@ -544,7 +726,7 @@ def main() -> None:
     try:
         app()
     except CatalogueError as exc:
-        error(f"broken catalogue: {exc}")
+        error(_("broken catalogue: {error}").format(error=exc))
         sys.exit(EXIT_INPUT)
     except BrokenPipeError:
         # The reader went away (| head): stop quietly, and keep Python from complaining
@@ -555,6 +737,6 @@ def main() -> None:
         sys.exit(130)
     except OSError as exc:
         # Not the inputs (parse reports those and goes on): the output (a full disk).
-        error(f"cannot write the output: {exc.strerror or exc}")
+        error(_("cannot write the output: {error}").format(error=_(exc.strerror or str(exc))))
         _quiet_stdout()
         sys.exit(EXIT_INPUT)

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from smtpcode.i18n import _
+
 # Class names by first digit (README, "JSON"). 1yz exists in RFC 5321 §4.2.1 but no SMTP
 # command yields it; the catalogue keeps two folklore 1yz codes, so the name is needed.
 CLASS_BY_DIGIT: dict[str, str] = {
@@ -106,9 +108,11 @@ def parse_basic(text: str) -> BasicCode:
         return BasicCode(s)
     if s.isdigit():
         if len(s) != 3:
-            raise CodeSyntaxError(text, "a basic reply code has exactly three digits")
-        raise CodeSyntaxError(text, "a basic reply code starts with 2, 3, 4 or 5 (RFC 5321 §4.2.1)")
-    raise CodeSyntaxError(text, "not an SMTP reply code")
+            raise CodeSyntaxError(text, _("a basic reply code has exactly three digits"))
+        raise CodeSyntaxError(
+            text, _("a basic reply code starts with 2, 3, 4 or 5 (RFC 5321 §4.2.1)")
+        )
+    raise CodeSyntaxError(text, _("not an SMTP reply code"))
 
 
 def parse_enhanced(text: str) -> EnhancedCode:
@@ -122,10 +126,12 @@ def parse_enhanced(text: str) -> EnhancedCode:
             raise CodeSyntaxError(
                 text, "an enhanced status code starts with 2, 4 or 5 (RFC 3463 §3.1)"
             )
-        raise CodeSyntaxError(text, "subject and detail have one to three digits (RFC 3463 §2)")
+        raise CodeSyntaxError(text, _("subject and detail have one to three digits (RFC 3463 §2)"))
     if all(p.isdigit() for p in parts) and 1 < len(parts) < 3:
-        raise CodeSyntaxError(text, "an enhanced status code has three parts: class.subject.detail")
-    raise CodeSyntaxError(text, "not an enhanced status code")
+        raise CodeSyntaxError(
+            text, _("an enhanced status code has three parts: class.subject.detail")
+        )
+    raise CodeSyntaxError(text, _("not an enhanced status code"))
 
 
 def parse_query(text: str) -> Query:
@@ -135,7 +141,7 @@ def parse_query(text: str) -> Query:
     """
     stripped = text.strip()
     if not stripped:
-        raise CodeSyntaxError(text, "empty query: give a code such as 550 or 5.7.1")
+        raise CodeSyntaxError(text, _("empty query: give a code such as 550 or 5.7.1"))
     m = _QUERY_RE.match(stripped)
     if m is None or (m.group("basic") is None and m.group("enhanced") is None):
         head = stripped.split(None, 1)[0]
@@ -143,7 +149,7 @@ def parse_query(text: str) -> Query:
         if "." in head:
             parse_enhanced(head.rstrip(":;,"))
         parse_basic(head)
-        raise CodeSyntaxError(text, "not an SMTP reply code")  # pragma: no cover
+        raise CodeSyntaxError(text, _("not an SMTP reply code"))  # pragma: no cover
     basic = parse_basic(m.group("basic")) if m.group("basic") else None
     enhanced = parse_enhanced(m.group("enhanced")) if m.group("enhanced") else None
     rest = stripped[m.end() :].strip()

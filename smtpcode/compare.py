@@ -14,17 +14,25 @@ from typing import TypeVar
 
 from smtpcode.catalogue import Catalogue, Entry, get_catalogue
 from smtpcode.codes import Query, parse_query
+from smtpcode.i18n import N_, _, language
 
 K = TypeVar("K", bound=Hashable)
 
-# How the class names (README, "JSON") read after "is" / "are".
-_CLASS_WORDS = {"success": "successful"}
+# How the class names read after "is" / "are" (the names themselves are not translated:
+# they are the values of Finding.klass).
+_CLASS_WORDS = {
+    "success": N_("successful"),
+    "intermediate": N_("intermediate"),
+    "transient": N_("transient"),
+    "permanent": N_("permanent"),
+    "preliminary": N_("preliminary"),
+}
 # How the catalogue's actor names read in a sentence.
 _ACTOR_WORDS = {
-    "sender": "the sender",
-    "sender-admin": "the sender's admin",
-    "recipient": "the recipient",
-    "receiving-admin": "the receiving admin",
+    "sender": N_("the sender"),
+    "sender-admin": N_("the sender's admin"),
+    "recipient": N_("the recipient"),
+    "receiving-admin": N_("the receiving admin"),
 }
 
 
@@ -42,8 +50,10 @@ class Subject:
     def phrase(self) -> str:
         """ "about addressing status (X.1.X)" or "in category x5z (Mail system)"."""
         if self.key.startswith("X."):
-            return f"about {_lower_first(self.title)} ({self.key})"
-        return f"in category {self.key} ({self.title})"
+            return _("about {title} ({key})").format(
+                title=_lower_first(self.title), Title=self.title, key=self.key
+            )
+        return _("in category {key} ({title})").format(key=self.key, title=self.title)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +109,8 @@ class Comparison:
     summary: str
     differences: tuple[str, ...]
     when: tuple[str, ...]
+    # The reference page's "When to use which": per code, advice for whoever picks it.
+    choose: tuple[str, ...] = ()
 
     @property
     def same(self) -> bool:
@@ -111,26 +123,39 @@ class Comparison:
     def aspects(self) -> list[Aspect]:
         """What the side-by-side view shows, in order; empty aspects are left out."""
         getters: list[tuple[str, Callable[[Column], tuple[str, ...]]]] = [
-            ("Class", lambda c: (c.class_label,)),
-            ("Title", lambda c: _per_entry(c, lambda e: (e.title,))),
-            ("Meaning", lambda c: _per_entry(c, lambda e: (e.description,))),
-            ("When you see it", lambda c: _per_entry(c, lambda e: (e.when,))),
-            ("How to fix", lambda c: c.main.fix),
-            ("Retry", lambda c: (c.retry,) if c.retry else ()),
-            ("Who acts", lambda c: (_actor_phrase(c.actors, capital=True),) if c.actors else ()),
-            ("After commands", lambda c: (", ".join(c.commands),) if c.commands else ()),
+            (N_("Class"), lambda c: (c.class_label,)),
+            (N_("Title"), lambda c: _per_entry(c, lambda e: (e.title,))),
+            (N_("Description"), lambda c: _per_entry(c, lambda e: (e.description,))),
+            (N_("When you see it"), lambda c: _per_entry(c, lambda e: (e.when,))),
+            (N_("How to fix"), lambda c: c.main.fix),
+            (N_("Retry"), lambda c: (c.retry,) if c.retry else ()),
             (
-                "Status",
+                N_("Who acts"),
+                lambda c: (_actor_phrase(c.actors, capital=True),) if c.actors else (),
+            ),
+            (N_("After commands"), lambda c: (", ".join(c.commands),) if c.commands else ()),
+            (
+                N_("Status"),
                 lambda c: _per_entry(c, lambda e: (e.status if e.defined else "undefined",)),
             ),
-            ("RFCs", lambda c: _rfcs(c)),
+            (N_("RFCs"), lambda c: _rfcs(c)),
         ]
         aspects = []
         for label, get in getters:
             values = tuple(get(c) for c in self.columns)
             if any(values):
-                aspects.append(Aspect(label, values))
+                aspects.append(Aspect(_(label), values))
         return aspects
+
+    def sections(self) -> list[tuple[str, tuple[str, ...]]]:
+        """The sentences after the side-by-side view, under their headings."""
+        out = [
+            (_("Key differences"), self.differences),
+            (_("When you see which"), self.when),
+        ]
+        if self.choose:
+            out.append((_("When to use which"), self.choose))
+        return out
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -140,6 +165,7 @@ class Comparison:
             "entries": [c.to_dict() for c in self.columns],
             "differences": list(self.differences),
             "when": list(self.when),
+            "choose": list(self.choose),
             "undefined": list(self.undefined),
         }
 
@@ -165,7 +191,7 @@ def _subject(cat: Catalogue, query: Query, entries: Sequence[Entry]) -> Subject:
         subj = cat.subject(e.subject)
         return Subject(
             key=e.subject_key,
-            title=subj.title if subj else f"subject {e.subject}",
+            title=subj.title if subj else _("subject {number}").format(number=e.subject),
             condition=e.generic,
             condition_title=entries[-1].title,
         )
@@ -173,7 +199,7 @@ def _subject(cat: Catalogue, query: Query, entries: Sequence[Entry]) -> Subject:
     second = cat.second_digit.get(code[1])
     return Subject(
         key=f"x{code[1]}z",
-        title=second.title if second else f"category {code[1]}",
+        title=second.title if second else _("category {number}").format(number=code[1]),
         condition=code,
         condition_title=entries[0].title,
     )
@@ -233,10 +259,14 @@ def compare(queries: Sequence[str], catalogue: Catalogue | None = None) -> Compa
         summary=_summary(columns),
         differences=tuple(differences(columns)),
         when=tuple(_when(c) for c in _distinct(columns)),
+        choose=tuple(text for text in map(_choose, _distinct(columns)) if text),
     )
 
 
 # -- sentences --------------------------------------------------------------------------
+# Each sentence is one translatable template; a template that depends on how many codes
+# it speaks of comes as a pair (one code / several, both / all n), since languages differ
+# in more than the verb.
 
 
 def _distinct(columns: Sequence[Column]) -> list[Column]:
@@ -247,15 +277,16 @@ def _distinct(columns: Sequence[Column]) -> list[Column]:
     return list(seen.values())
 
 
-def _join(items: Sequence[str], word: str = "and") -> str:
+def _join(items: Sequence[str], word: str = N_("and")) -> str:
     items = list(items)
     if len(items) <= 1:
         return "".join(items)
-    return f"{', '.join(items[:-1])} {word} {items[-1]}"
+    return f"{', '.join(items[:-1])} {_(word)} {items[-1]}"
 
 
-def _everyone(n: int) -> str:
-    return "Both" if n == 2 else f"All {n}"
+def _by_count(n: int, one: str, two: str, many: str) -> str:
+    """The template for one code, for two (both) or for more (all n)."""
+    return _(one) if n == 1 else _(two) if n == 2 else _(many)
 
 
 def _groups(columns: Sequence[Column], key: Callable[[Column], K]) -> list[tuple[K, list[Column]]]:
@@ -267,8 +298,8 @@ def _groups(columns: Sequence[Column], key: Callable[[Column], K]) -> list[tuple
 
 
 def _codes(columns: Sequence[Column]) -> str:
-    """ "450 and 451 are" / "452 is": the subject of a sentence about some columns."""
-    return f"{_join([c.code for c in columns])} {'are' if len(columns) > 1 else 'is'}"
+    """ "450 and 451": the codes of some columns, joined."""
+    return _join([c.code for c in columns])
 
 
 def _capital(text: str) -> str:
@@ -276,36 +307,66 @@ def _capital(text: str) -> str:
 
 
 def _lower_first(text: str) -> str:
-    """Lower-case the first letter of a title, but not of an acronym ("RFC", "TLS")."""
+    """Lower-case the first letter of a title, but not of an acronym ("RFC", "TLS"), and
+    not in German, where nouns keep their capital."""
+    if language() != "en":
+        return text
     return text[:1].lower() + text[1:] if text[:1].isupper() and not text[1:2].isupper() else text
 
 
 def _kind(column: Column, plural: bool) -> str:
     kinds = [e.kind for e in column.entries]
     if kinds == ["basic"]:
-        return "replies" if plural else "reply"
+        return _("replies") if plural else _("reply")
     if kinds == ["enhanced"]:
-        return "enhanced status codes" if plural else "enhanced status code"
-    return f"{'replies' if plural else 'reply'} with an enhanced status code"
+        return _("enhanced status codes") if plural else _("enhanced status code")
+    return (
+        _("replies with an enhanced status code")
+        if plural
+        else _("reply with an enhanced status code")
+    )
+
+
+def _a_kind(column: Column) -> str:
+    kinds = [e.kind for e in column.entries]
+    if kinds == ["basic"]:
+        return _("a reply")
+    if kinds == ["enhanced"]:
+        return _("an enhanced status code")
+    return _("a reply with an enhanced status code")
 
 
 def _summary(columns: Sequence[Column]) -> str:
     parts = []
-    for _, group in _groups(_distinct(columns), lambda c: (c.class_label, _kind(c, False))):
+    for _key, group in _groups(_distinct(columns), lambda c: (c.class_label, _kind(c, False))):
         c = group[0]
-        label, _, title = c.class_label.partition(" ")
-        article = "" if len(group) > 1 else "a "
-        parts.append(f"{_codes(group)} {article}{label} {title.lower()} {_kind(c, len(group) > 1)}")
+        label, _sep, title = c.class_label.partition(" ")
+        template = (
+            N_("{codes} are {label} {title} {kind}")
+            if len(group) > 1
+            else N_("{codes} is a {label} {title} {kind}")
+        )
+        parts.append(
+            _(template).format(
+                codes=_codes(group),
+                label=label,
+                title=title.lower(),
+                Title=title,
+                kind=_kind(c, len(group) > 1),
+                # With its article, for languages where it depends on the noun.
+                a_kind=_a_kind(c) if len(group) == 1 else _kind(c, True),
+            )
+        )
     return "; ".join(parts) + "."
 
 
 def _actor_phrase(actors: Sequence[str], capital: bool = False) -> str:
     if not actors:
-        phrase = "the catalogue does not say who"
+        phrase = _("the catalogue does not say who")
     elif list(actors) == ["nobody"]:
-        phrase = "nobody"
+        phrase = _("nobody")
     else:
-        phrase = _join([_ACTOR_WORDS.get(a, a) for a in actors if a != "nobody"], "or")
+        phrase = _join([_(_ACTOR_WORDS.get(a, a)) for a in actors if a != "nobody"], N_("or"))
     return _capital(phrase) if capital else phrase
 
 
@@ -313,11 +374,21 @@ def differences(columns: Sequence[Column]) -> list[str]:
     """Sentences on what tells the codes apart (and what they share), from catalogue facts."""
     distinct = _distinct(columns)
     if len(distinct) == 1:
-        return [f"{distinct[0].code} is compared with itself: there is no difference."]
+        return [
+            _("{code} is compared with itself: there is no difference.").format(
+                code=distinct[0].code
+            )
+        ]
     out: list[str] = []
     repeated = [c for c in distinct if sum(o.code == c.code for o in columns) > 1]
     if repeated:
-        out.append(f"{_codes(repeated)} given more than once; each is compared once.")
+        template = _by_count(
+            len(repeated),
+            N_("{codes} is given more than once; each is compared once."),
+            N_("{codes} are given more than once; each is compared once."),
+            N_("{codes} are given more than once; each is compared once."),
+        )
+        out.append(template.format(codes=_codes(repeated)))
     out.append(_class_sentence(distinct))
     out.append(_subject_sentence(distinct))
     out += _association_sentences(distinct)
@@ -331,7 +402,7 @@ def differences(columns: Sequence[Column]) -> list[str]:
 
 
 def _class_word(column: Column) -> str:
-    return _CLASS_WORDS.get(column.klass, column.klass)
+    return _(_CLASS_WORDS.get(column.klass, column.klass))
 
 
 def _gist(advice: str) -> str:
@@ -344,36 +415,64 @@ def _gist(advice: str) -> str:
 def _class_sentence(columns: Sequence[Column]) -> str:
     groups = _groups(columns, lambda c: c.klass)
     parts = []
-    for _, group in groups:
+    for _key, group in groups:
         c = group[0]
         labels = " / ".join(dict.fromkeys(g.class_label for g in group))
+        facts = {"word": _class_word(c), "labels": labels, "gist": _gist(c.retry)}
         if len(groups) == 1:
-            return (
-                f"{_everyone(len(group))} are {_class_word(c)} ({labels}), with the same "
-                f"retry advice: {_gist(c.retry)}."
-            )
-        parts.append(f"{_codes(group)} {_class_word(c)} ({labels}): {_gist(c.retry)}")
+            return _by_count(
+                len(group),
+                "",
+                N_("Both are {word} ({labels}), with the same retry advice: {gist}."),
+                N_("All {n} are {word} ({labels}), with the same retry advice: {gist}."),
+            ).format(n=len(group), **facts)
+        template = _by_count(
+            len(group),
+            N_("{codes} is {word} ({labels}): {gist}"),
+            N_("{codes} are {word} ({labels}): {gist}"),
+            N_("{codes} are {word} ({labels}): {gist}"),
+        )
+        parts.append(template.format(codes=_codes(group), **facts))
     return "; ".join(parts) + "."
 
 
 def _subject_sentence(columns: Sequence[Column]) -> str:
+    n = len(columns)
     if len(_groups(columns, lambda c: c.subject.condition)) == 1:
         s = columns[0].subject
-        return (
-            f'{_everyone(len(columns))} report the same condition, "{s.condition_title}" '
-            f"({s.condition}); only the class differs."
-        )
+        return _by_count(
+            n,
+            "",
+            N_('Both report the same condition, "{title}" ({condition}); only the class differs.'),
+            N_(
+                'All {n} report the same condition, "{title}" ({condition}); only the class '
+                "differs."
+            ),
+        ).format(n=n, title=s.condition_title, condition=s.condition)
     subjects = _groups(columns, lambda c: c.subject.key)
     if len(subjects) == 1:
         details = "; ".join(
-            f'{_join([c.code for c in group])} "{group[0].subject.condition_title}"'
-            for _, group in _groups(columns, lambda c: c.subject.condition)
+            _('{codes} "{title}"').format(
+                codes=_join([c.code for c in group]), title=group[0].subject.condition_title
+            )
+            for _key, group in _groups(columns, lambda c: c.subject.condition)
         )
-        return (
-            f"{_everyone(len(columns))} are {columns[0].subject.phrase} but report different "
-            f"conditions: {details}."
-        )
-    return _capital("; ".join(f"{_codes(g)} {g[0].subject.phrase}" for _, g in subjects)) + "."
+        return _by_count(
+            n,
+            "",
+            N_("Both are {phrase} but report different conditions: {details}."),
+            N_("All {n} are {phrase} but report different conditions: {details}."),
+        ).format(n=n, phrase=columns[0].subject.phrase, details=details)
+    parts = [
+        _by_count(
+            len(g),
+            N_("{codes} is {phrase}"),
+            N_("{codes} are {phrase}"),
+            N_("{codes} are {phrase}"),
+        ).format(codes=_codes(g), phrase=g[0].subject.phrase)
+        for _key, g in subjects
+    ]
+    return _capital("; ".join(parts)) + "."
 
 
 def _association_sentences(columns: Sequence[Column]) -> list[str]:
@@ -385,14 +484,16 @@ def _association_sentences(columns: Sequence[Column]) -> list[str]:
             paired = [b for b in basics if e.kind == "enhanced" and b in e.associated]
             if paired:
                 out.append(
-                    f"The IANA registry pairs {e.code} with {_join(paired, 'and with')}: a "
-                    f'server may send them together, as in "{paired[0]} {e.code}".'
+                    _(
+                        "The IANA registry pairs {code} with {paired}: a server may send them "
+                        'together, as in "{first} {code}".'
+                    ).format(code=e.code, paired=_join(paired, N_("and with")), first=paired[0])
                 )
     return out
 
 
 def _command_words(commands: Sequence[str]) -> list[str]:
-    other = "any other command" if len(commands) > 1 else "any command"
+    other = _("any other command") if len(commands) > 1 else _("any command")
     return [other if c == "ANY" else c for c in commands]
 
 
@@ -403,6 +504,7 @@ def _answers(column: Column, command: str) -> bool:
 def _commands_sentence(columns: Sequence[Column]) -> str | None:
     if not any(c.commands for c in columns):
         return None
+    n = len(columns)
     # ANY in the catalogue means the reply can follow any command, so it shares them all.
     named = dict.fromkeys(cmd for c in columns for cmd in c.commands if cmd != "ANY")
     shared = [cmd for cmd in named if all(_answers(c, cmd) for c in columns)]
@@ -410,7 +512,11 @@ def _commands_sentence(columns: Sequence[Column]) -> str | None:
         shared = ["ANY"]
     parts = []
     if shared:
-        parts.append(f"{_everyone(len(columns))} can answer {_join(_command_words(shared))}")
+        parts.append(
+            _by_count(
+                n, "", N_("Both can answer {commands}"), N_("All {n} can answer {commands}")
+            ).format(n=n, commands=_join(_command_words(shared)))
+        )
     # The other commands, grouped by the codes that answer them: "only" is said of one
     # code alone, so three codes can never each be the only one to answer MAIL.
     answered_by: dict[tuple[str, ...], list[str]] = {}
@@ -418,34 +524,54 @@ def _commands_sentence(columns: Sequence[Column]) -> str | None:
         codes = tuple(c.code for c in columns if _answers(c, cmd))
         if cmd not in shared and len(codes) < len(columns):
             answered_by.setdefault(codes, []).append(cmd)
-    also = " also" if shared else ""
     for c in columns:
         if not c.commands:
-            parts.append(f"the catalogue names no command for {c.code}")
+            parts.append(_("the catalogue names no command for {code}").format(code=c.code))
     for codes, cmds in answered_by.items():
         words = _join(_command_words(cmds))
         if len(codes) == 1:
             # Two codes with nothing in common: "214 answers HELP; 550 answers ..." says it.
-            only = "only " if len(columns) > 2 or shared else ""
-            parts.append(f"{only}{codes[0]}{also} answers {words}")
+            only = len(columns) > 2 or bool(shared)
+            template = {
+                (True, True): N_("only {code} also answers {commands}"),
+                (True, False): N_("only {code} answers {commands}"),
+                (False, True): N_("{code} also answers {commands}"),
+                (False, False): N_("{code} answers {commands}"),
+            }[only, bool(shared)]
+            parts.append(_(template).format(code=codes[0], commands=words))
         else:
             others = [c.code for c in columns if c.code not in codes]
-            parts.append(f"{_join(codes)} (not {_join(others, 'or')}){also} answer {words}")
+            template = (
+                N_("{codes} (not {others}) also answer {commands}")
+                if shared
+                else N_("{codes} (not {others}) answer {commands}")
+            )
+            parts.append(
+                _(template).format(
+                    codes=_join(codes), others=_join(others, N_("or")), commands=words
+                )
+            )
     if not shared and all(c.commands for c in columns):
-        parts.append("no command returns " + ("both" if len(columns) == 2 else "all of them"))
+        parts.append(
+            _("no command returns both") if n == 2 else _("no command returns all of them")
+        )
     return _capital("; ".join(parts)) + "."
 
 
 def _actors_sentence(columns: Sequence[Column]) -> str:
     groups = _groups(columns, lambda c: c.actors)
+    n = len(columns)
     if len(groups) == 1:
-        return (
-            f"For {_everyone(len(columns)).lower()}, {_actor_phrase(columns[0].actors)} has to act."
-        )
+        return _by_count(
+            n, "", N_("For both, {actors} has to act."), N_("For all {n}, {actors} has to act.")
+        ).format(n=n, actors=_actor_phrase(columns[0].actors))
     parts = [
-        f"for {_join([c.code for c in group])}, {_actor_phrase(actors)}" for actors, group in groups
+        _("for {codes}, {actors}").format(
+            codes=_join([c.code for c in group]), actors=_actor_phrase(actors)
+        )
+        for actors, group in groups
     ]
-    return "Who has to act: " + "; ".join(parts) + "."
+    return _("Who has to act: {parts}.").format(parts="; ".join(parts))
 
 
 def _status(column: Column) -> str:
@@ -454,12 +580,37 @@ def _status(column: Column) -> str:
 
 def _status_sentence(columns: Sequence[Column]) -> str | None:
     groups = _groups(columns, _status)
+    n = len(columns)
     if len(groups) == 1:
         status = groups[0][0]
-        return None if status == "standard" else f"{_everyone(len(columns))} are {status}."
-    return "Status: " + "; ".join(f"{_codes(g)} {st}" for st, g in groups) + "."
+        if status == "standard":
+            return None
+        return _by_count(n, "", N_("Both are {status}."), N_("All {n} are {status}.")).format(
+            n=n, status=status
+        )
+    parts = [
+        _by_count(
+            len(g),
+            N_("{codes} is {status}"),
+            N_("{codes} are {status}"),
+            N_("{codes} are {status}"),
+        ).format(codes=_codes(g), status=st)
+        for st, g in groups
+    ]
+    return _("Status: {parts}.").format(parts="; ".join(parts))
 
 
 def _when(column: Column) -> str:
-    after = f" after {_join(_command_words(column.commands), 'or')}" if column.commands else ""
-    return f"{column.code}{after}: {column.main.when}"
+    if column.commands:
+        return _("{code} after {commands}: {when}").format(
+            code=column.code,
+            commands=_join(_command_words(column.commands), N_("or")),
+            when=column.main.when,
+        )
+    return f"{column.code}: {column.main.when}"
+
+
+def _choose(column: Column) -> str:
+    """When to use the code, for whoever picks a reply; the finest entry that says so."""
+    text = next((e.choose for e in reversed(column.entries) if e.choose), "")
+    return f"{column.code}: {text}" if text else ""

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from smtpcode.catalogue import Catalogue, CatalogueError, Entry, get_catalogue
 from smtpcode.codes import CLASS_BY_DIGIT
+from smtpcode.i18n import N_, translate
 from smtpcode.records import Finding, Reply
 
 if TYPE_CHECKING:
@@ -562,14 +563,28 @@ class Rules:
         return code in self.weak_codes or ("X" + code[1:]) in self.weak_codes
 
 
+def get_rules(lang: str | None = None) -> Rules:
+    """The compiled rules with their texts in a language (the current one by default)."""
+    from smtpcode.i18n import language
+
+    return _rules(lang or language())
+
+
 @cache
-def get_rules() -> Rules:
+def _rules(lang: str) -> Rules:
     from smtpcode.datafiles import load
 
-    return Rules(load("rules.yaml", ENV_RULES))
+    data = load("rules.yaml", ENV_RULES)
+    if lang != "en":
+        from smtpcode.translations import translated_rules
+
+        data = translated_rules(data, load(f"rules.{lang}.yaml"))
+    return Rules(data)
 
 
-def _klass(basic: str | None, enhanced: str | None) -> tuple[str | None, str | None]:
+def _klass(
+    basic: str | None, enhanced: str | None, lang: str = "en"
+) -> tuple[str | None, str | None]:
     """The reply class and, when the two codes disagree on it, the warning."""
     klass = CLASS_BY_DIGIT.get(basic[0]) if basic else None
     if enhanced is not None:
@@ -577,10 +592,16 @@ def _klass(basic: str | None, enhanced: str | None) -> tuple[str | None, str | N
         if klass is None:
             return eklass, None
         if eklass != klass:
-            return klass, (
-                f"The basic code {basic} is {klass} but the enhanced code {enhanced} is "
-                f"{eklass}; RFC 3463 requires both to have the same class. Trust the basic "
-                f"code for whether to retry."
+            return klass, translate(
+                "The basic code {basic} is {klass} but the enhanced code {enhanced} is "
+                "{eklass}; RFC 3463 requires both to have the same class. Trust the basic "
+                "code for whether to retry.",
+                lang,
+            ).format(
+                basic=basic,
+                klass=translate(klass or "", lang),
+                enhanced=enhanced,
+                eklass=translate(eklass or "", lang),
             )
     return klass, None
 
@@ -588,9 +609,13 @@ def _klass(basic: str | None, enhanced: str | None) -> tuple[str | None, str | N
 class Diagnoser:
     """Turns replies into findings; holds the catalogue and the compiled rules."""
 
-    def __init__(self, catalogue: Catalogue | None = None, rules: Rules | None = None) -> None:
+    def __init__(
+        self, catalogue: Catalogue | None = None, rules: Rules | None = None, lang: str = "en"
+    ) -> None:
+        # The language of the texts (the catalogue's, the rules', the computed sentences).
+        self.lang = lang
         self._catalogue = catalogue
-        self.rules = rules or get_rules()
+        self.rules = rules or get_rules(lang)
         self._text_evidence = lru_cache(maxsize=CACHE_SIZE)(self.rules.evidence)
         self._verdict_cached = lru_cache(maxsize=CACHE_SIZE)(self._verdict)
         self._entries_cached = lru_cache(maxsize=1024)(self._entries)
@@ -599,7 +624,7 @@ class Diagnoser:
     def catalogue(self) -> Catalogue:
         # Loaded on first use so rule-only work (tests, benchmarks) need not read codes.yaml.
         if self._catalogue is None:
-            self._catalogue = get_catalogue()
+            self._catalogue = get_catalogue(self.lang)
         return self._catalogue
 
     def _entries(
@@ -635,7 +660,7 @@ class Diagnoser:
     ) -> Verdict:
         rules = self.rules
         warnings: list[str] = []
-        klass, class_warning = _klass(basic, enhanced)
+        klass, class_warning = _klass(basic, enhanced, self.lang)
         if class_warning:
             warnings.append(class_warning)
         ev = self.text_evidence(text, klass)
@@ -677,8 +702,11 @@ class Diagnoser:
                 and frozenset((code_reason, reason_name)) not in rules.compatible
             ):
                 warnings.append(
-                    f"The text says {reason_name} but {code} means {code_reason}; "
-                    f"the text is more specific, so the diagnosis follows it."
+                    translate(
+                        "The text says {reason} but {code} means {code_reason}; "
+                        "the text is more specific, so the diagnosis follows it.",
+                        self.lang,
+                    ).format(reason=reason_name, code=code, code_reason=code_reason)
                 )
         else:
             reason_name = code_reason
@@ -708,8 +736,11 @@ class Diagnoser:
             advice = f"{advice} {_vendor_advice(vendor)}"
             if vendor.entry.client_retry == "no" and klass == "transient":
                 warnings.append(
-                    f"{vendor.entry.code} is transient by its code, but {_who(vendor)} "
-                    f"says retrying will not succeed: stop retrying and fix the cause."
+                    translate(
+                        "{code} is transient by its code, but {provider} says retrying will "
+                        "not succeed: stop retrying and fix the cause.",
+                        self.lang,
+                    ).format(code=vendor.entry.code, provider=_who(vendor))
                 )
         return Verdict(
             klass=klass,
@@ -823,9 +854,8 @@ class Diagnoser:
                 advice.append(blocklist.advice)
             if cause is not None and cause.value in rules.reasons:
                 named = rules.reasons[cause.value]
-                advice.append(
-                    f"The reply also names the cause: {named.summary}. {named.advice_for(klass)}"
-                )
+                also = translate("The reply also names the cause: {summary}. {advice}", self.lang)
+                advice.append(also.format(summary=named.summary, advice=named.advice_for(klass)))
         summary = self._summary(reason, klass, provider, command, hard, delivery, inbound)
         return hard, retry, " ".join(advice), summary
 
@@ -839,33 +869,63 @@ class Diagnoser:
         delivery: bool,
         inbound: bool,
     ) -> str:
-        """One sentence that leads the explanation of a whole reply."""
+        """One sentence that leads the explanation of a whole reply. Whole sentences are
+        templates (not glued from words), so that each language can order its own."""
+        lang = self.lang
+
+        def say(template: str, **values: str) -> str:
+            return translate(template, lang).format(**values)
+
         if inbound:
-            who = "This server"
+            who = translate("This server", lang)
         else:
-            who = self.rules.providers[provider].name if provider else "The receiving server"
+            who = (
+                self.rules.providers[provider].name
+                if provider
+                else translate("The receiving server", lang)
+            )
         if klass == "success":
-            return f"{who} accepted it. {reason.action_for(klass)}"
+            return say(N_("{who} accepted it. {action}"), who=who, action=reason.action_for(klass))
         if klass == "intermediate":
-            return f"{who} is waiting for the client to go on. {reason.action_for(klass)}"
+            return say(
+                N_("{who} is waiting for the client to go on. {action}"),
+                who=who,
+                action=reason.action_for(klass),
+            )
         about = self.rules.objects.get((command or "").upper()) or reason.about
-        verb = {"transient": "deferred", "permanent": "rejected"}.get(klass or "", "refused")
-        if reason.final and not inbound:
-            # Given up after retries: the sending side's decision, not the receiver's.
-            who, verb, about = "The sending server", "gave up on", reason.about
+        summary, action = reason.summary, reason.action_for(klass)
         if inbound:
-            head = f"{who} {verb} {about} of a client: {reason.summary}."
-            return f"{head} For this server's admin: {reason.inbound_action}"
-        action = reason.action_for(klass)
+            head = say(
+                _INBOUND_HEADS.get(klass or "", _INBOUND_HEADS[""]),
+                who=who,
+                about=about,
+                summary=summary,
+            )
+            admin = say(N_("For this server's admin: {action}"), action=reason.inbound_action)
+            return f"{head} {admin}"
+        if reason.final:
+            # Given up after retries: the sending side's decision, not the receiver's.
+            head = say(
+                N_("The sending server gave up on {about}: {summary}."),
+                about=reason.about,
+                summary=summary,
+            )
+        else:
+            head = say(_HEADS.get(klass or "", _HEADS[""]), who=who, about=about, summary=summary)
         if not delivery:
-            lowered = who[0].lower() + who[1:] if who.startswith("The ") else who
-            return f"Not a bounce: {reason.summary} ({lowered} {verb} {about}). {_cap(action)}"
-        head = f"{who} {verb} {about}: {reason.summary}."
+            lowered = who[:1].lower() + who[1:] if not provider else who
+            return say(
+                _NOT_BOUNCES.get(klass or "", _NOT_BOUNCES[""]),
+                summary=summary,
+                who=lowered,
+                about=about,
+                action=_cap(action),
+            )
         if klass == "transient":
-            return f"{head} Temporary failure: {action}"
+            return head + " " + say(N_("Temporary failure: {action}"), action=action)
         if hard:
-            return f"{head} Hard bounce: {action}"
-        return f"{head} Soft bounce: {action}"
+            return head + " " + say(N_("Hard bounce: {action}"), action=action)
+        return head + " " + say(N_("Soft bounce: {action}"), action=action)
 
     def verdict(self, reply: Reply) -> Verdict:
         # Cut before the cache: a cache key never holds more than MAX_TEXT characters.
@@ -907,6 +967,7 @@ class Diagnoser:
             remote_mta=v.mta,
             evidence=v.evidence,
             vendor_entry=vendor,
+            lang=self.lang,
         )
 
 
@@ -932,13 +993,38 @@ def _provider_code(code: str, provider: str | None) -> Entry | None:
     return chosen[0] if chosen else None
 
 
+# The head of a summary, by class: who did what to what, and why.
+_HEADS = {
+    "transient": N_("{who} deferred {about}: {summary}."),
+    "permanent": N_("{who} rejected {about}: {summary}."),
+    "": N_("{who} refused {about}: {summary}."),
+}
+_NOT_BOUNCES = {
+    "transient": N_("Not a bounce: {summary} ({who} deferred {about}). {action}"),
+    "permanent": N_("Not a bounce: {summary} ({who} rejected {about}). {action}"),
+    "": N_("Not a bounce: {summary} ({who} refused {about}). {action}"),
+}
+_INBOUND_HEADS = {
+    "transient": N_("{who} deferred {about} of a client: {summary}."),
+    "permanent": N_("{who} rejected {about} of a client: {summary}."),
+    "": N_("{who} refused {about} of a client: {summary}."),
+}
+
+
 def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def get_diagnoser(lang: str | None = None) -> Diagnoser:
+    """The diagnoser of a language (the current one by default), one per process."""
+    from smtpcode.i18n import language
+
+    return _diagnoser(lang or language())
+
+
 @cache
-def get_diagnoser() -> Diagnoser:
-    return Diagnoser()
+def _diagnoser(lang: str) -> Diagnoser:
+    return Diagnoser(lang=lang)
 
 
 def diagnose(reply: Reply) -> Finding:

@@ -9,6 +9,7 @@ something the program does not; tests/test_docs.py fails when the file is stale.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -20,6 +21,11 @@ HEADER = """\
 
 Generated from the program's own `--help` by `python -m smtpcode.docgen`; do not edit by
 hand. `python -m smtpcode.docgen --check` (and the test suite) fails when it is stale.
+
+The reference is in English. Every command takes `--lang de` (or `--lang en`), also before
+the command (`smtpcode --lang de explain 550`); without it `SMTPCODE_LANG`, else the locale
+(`LC_ALL`, `LC_MESSAGES`, `LANG`: `de_*` is German) chooses, and `smtpcode --lang de --help`
+shows these texts in German.
 """
 
 
@@ -60,7 +66,17 @@ def render() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    text = render()
+    # The reference is English whatever the locale of whoever regenerates it (the help
+    # texts are fixed when smtpcode.cli is first imported, in the language chosen then).
+    before = os.environ.get("SMTPCODE_LANG")
+    os.environ["SMTPCODE_LANG"] = "en"
+    try:
+        text = render()
+    finally:
+        if before is None:
+            del os.environ["SMTPCODE_LANG"]
+        else:
+            os.environ["SMTPCODE_LANG"] = before
     if "--check" in args:
         current = DOC.read_text(encoding="utf-8") if DOC.is_file() else ""
         if current != text:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from smtpcode.i18n import N_, _
+
 
 @dataclass(frozen=True)
 class Family:
@@ -27,29 +29,31 @@ FAMILIES: tuple[Family, ...] = (
     Family(
         "transcript",
         "smtpcode.extract.transcripts:Transcripts",
-        "swaks, smtplib debug, PHPMailer, S:/C:, telnet and openssl s_client sessions",
+        N_("swaks, smtplib debug, PHPMailer, S:/C:, telnet and openssl s_client sessions"),
         also=("reply",),
     ),
-    Family("reply", "smtpcode.extract.replies:RawReplies", "raw replies (250-.../250 ...)"),
-    Family("postfix", "smtpcode.extract.postfix:Postfix", "Postfix logs"),
-    Family("exim", "smtpcode.extract.exim:Exim", "Exim main and reject logs"),
-    Family("sendmail", "smtpcode.extract.sendmail:Sendmail", "Sendmail logs"),
-    Family("opensmtpd", "smtpcode.extract.opensmtpd:OpenSmtpd", "OpenSMTPD logs"),
-    Family("qmail", "smtpcode.extract.qmail:Qmail", "qmail logs"),
-    Family("exchange", "smtpcode.extract.exchange:Exchange", "Exchange / Microsoft 365 NDR text"),
+    Family("reply", "smtpcode.extract.replies:RawReplies", N_("raw replies (250-.../250 ...)")),
+    Family("postfix", "smtpcode.extract.postfix:Postfix", N_("Postfix logs")),
+    Family("exim", "smtpcode.extract.exim:Exim", N_("Exim main and reject logs")),
+    Family("sendmail", "smtpcode.extract.sendmail:Sendmail", N_("Sendmail logs")),
+    Family("opensmtpd", "smtpcode.extract.opensmtpd:OpenSmtpd", N_("OpenSMTPD logs")),
+    Family("qmail", "smtpcode.extract.qmail:Qmail", N_("qmail logs")),
+    Family(
+        "exchange", "smtpcode.extract.exchange:Exchange", N_("Exchange / Microsoft 365 NDR text")
+    ),
     Family(
         "exception",
         "smtpcode.extract.client_errors:ClientErrors",
-        "client exceptions (smtplib, nodemailer, JavaMail, PHP, .NET)",
+        N_("client exceptions (smtplib, nodemailer, JavaMail, PHP, .NET)"),
     ),
     Family(
         "json",
         "smtpcode.extract.esp_json:JsonLines",
-        "JSON events of sending services (Amazon SES, SendGrid, Mailgun, ...)",
+        N_("JSON events of sending services (Amazon SES, SendGrid, Mailgun, ...)"),
     ),
-    Family("dsn", "smtpcode.extract.dsn_fields:DsnFields", "DSN fields", fallback=True),
-    Family("embedded", "smtpcode.extract.embedded:Embedded", "replies in text", fallback=True),
-    Family("bounce", None, "bounce messages (RFC 3464 and others), one email or an mbox"),
+    Family("dsn", "smtpcode.extract.dsn_fields:DsnFields", N_("DSN fields"), fallback=True),
+    Family("embedded", "smtpcode.extract.embedded:Embedded", N_("replies in text"), fallback=True),
+    Family("bounce", None, N_("bounce messages (RFC 3464 and others), one email or an mbox")),
 )
 
 # --format values: each names the line families it allows (empty: all).
@@ -61,4 +65,4 @@ for _family in FAMILIES:
 
 def help_text() -> str:
     """What parse reads, one family a line."""
-    return "\n".join(f"  {f.name:<11} {f.reads}" for f in FAMILIES if not f.fallback)
+    return "\n".join(f"  {f.name:<11} {_(f.reads)}" for f in FAMILIES if not f.fallback)

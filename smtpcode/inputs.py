@@ -15,6 +15,8 @@ import sys
 from dataclasses import dataclass
 from typing import BinaryIO, cast
 
+from smtpcode.i18n import _
+
 # What a compressed stream starts with, and which module reads it.
 _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\x1f\x8b", "gzip"),
@@ -94,7 +96,7 @@ def open_input(name: str, read_binary: bool = False) -> Opened:
                 head = b""
                 break
         if head and not read_binary and is_binary(head):
-            raise SkippedInput("skipped: binary data (use --binary to read it anyway)")
+            raise SkippedInput(_("skipped: binary data (use --binary to read it anyway)"))
     except BaseException:
         if name != "-":
             raw.close()
@@ -129,9 +131,11 @@ def _peek(stream: BinaryIO) -> bytes:
         try:
             data: bytes = peek(SNIFF)
         except EOFError as exc:  # a compressed stream cut short
-            raise InputError(f"compressed data is cut short ({exc})") from None
+            raise InputError(
+                _("compressed data is cut short ({error})").format(error=exc)
+            ) from None
         except OSError as exc:
-            raise InputError(f"cannot read the data: {exc}") from None
+            raise InputError(_("cannot read the data: {error}").format(error=exc)) from None
         return data[:SNIFF]
     return stream.read(SNIFF)
 
@@ -153,7 +157,7 @@ def _decompressing(raw: BinaryIO, kind: str) -> BinaryIO:
         from compression import zstd  # type: ignore[import-not-found]  # Python 3.14
     except ImportError:
         raise InputError(
-            "zstd-compressed: this Python cannot read zstd (decompress it first: zstd -dc)"
+            _("zstd-compressed: this Python cannot read zstd (decompress it first: zstd -dc)")
         ) from None
     return zstd.ZstdFile(raw)  # type: ignore[no-any-return]
 

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
+from smtpcode.i18n import N_, _
 from smtpcode.records import Problem
 from smtpcode.tally import Tally
 
@@ -249,8 +250,19 @@ def idle_cpus() -> int:
     return max(1, min(cpus, int(cpus - load + 0.5)))
 
 
+# The system's own words for the usual failures to read, as the C library gives them
+# (in English whatever the locale): marked so that they are shown translated.
+OS_ERRORS = (
+    N_("No such file or directory"),
+    N_("Permission denied"),
+    N_("Is a directory"),
+    N_("Input/output error"),
+    N_("No space left on device"),
+)
+
+
 def _why(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
+        return _(exc.strerror)
     text = str(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

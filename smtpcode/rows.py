@@ -15,6 +15,7 @@ import re
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import TYPE_CHECKING
 
+from smtpcode.i18n import N_
 from smtpcode.text import one_line
 
 if TYPE_CHECKING:
@@ -22,7 +23,8 @@ if TYPE_CHECKING:
 
 # Distinct diagnoses whose JSON pieces are kept.
 TEMPLATE_CACHE = 4096
-COLUMNS = ("line", "code", "enhanced", "class", "reason", "meaning")
+# The headings of a terminal's rows (N_: translated where they are shown).
+COLUMNS = (N_("line"), N_("code"), N_("enhanced"), N_("class"), N_("reason"), N_("meaning"))
 
 
 # DEL and the C1 controls, which JSON may carry raw but a terminal may act on (0x9b is

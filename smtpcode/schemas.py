@@ -152,7 +152,7 @@ _LISTS = {n: TEXTS for n in ("fix", "rfcs", "commands", "related", "actors", "as
 _LISTS |= {"notes": TEXTS, "rfc_text": TEXTS}
 _ENTRY = _fields(
     "code title status description when fix",
-    "class rfcs commands related actors associated notes rfc_text retry by_class",
+    "class rfcs commands related actors associated notes rfc_text retry choose by_class",
     code=CODE,
     by_class=Table(_fields("", "when fix", fix=TEXTS)),
     **_LISTS,
@@ -245,12 +245,52 @@ PROVIDER = _fields(
     ),
 )
 
+# -- translations: codes.<lang>.yaml and rules.<lang>.yaml ------------------------------
+# Only the texts a person reads, keyed like the English (codes by code, the rest by id);
+# every key optional, so that a missing text falls back to English (smtpcode.translations).
+
+_ENTRY_TEXTS = _fields(
+    "",
+    "title description when fix retry choose by_class",
+    fix=TEXTS,
+    by_class=Table(_fields("", "when fix", fix=TEXTS)),
+)
+CODES_TEXTS = _fields(
+    "",
+    "meta basic enhanced vendor_notes",
+    meta=_fields(
+        "",
+        "first_digit second_digit enhanced_classes subjects",
+        first_digit=Table(_fields("", "title description retry")),
+        second_digit=Table(_fields("", "title description")),
+        enhanced_classes=Table(_ENTRY_TEXTS),
+        subjects=Table(_ENTRY_TEXTS),
+    ),
+    basic=Table(_ENTRY_TEXTS),
+    enhanced=Table(_ENTRY_TEXTS),
+    vendor_notes=Table(_fields("text")),
+)
+# A reason's texts: each a text, or texts by variant (by class, say), keyed like the
+# English reason; the test suite checks that the keys are the English ones.
+_REASON_TEXT = Scalar((str, dict), "a text or a mapping of texts")
+RULES_TEXTS = _fields(
+    "",
+    "reasons providers blocklists objects inbound_default",
+    reasons=Table(Table(_REASON_TEXT)),
+    providers=Table(_fields("", "advice", advice=Table(_REASON_TEXT))),
+    inbound_default=_fields("", "advice action"),
+    blocklists=Table(_fields("", "advice")),
+    objects=Table(TEXT),
+)
+
 # The schema of each data file, by its path relative to the repository's top; a pattern
 # ("providers/*.yaml") covers a folder of files of one kind.
 BY_FILE: dict[str, Spec] = {
     "codes.yaml": CODES,
     "rules.yaml": RULES,
     "providers/*.yaml": PROVIDER,
+    "codes.*.yaml": CODES_TEXTS,
+    "rules.*.yaml": RULES_TEXTS,
 }
 
 

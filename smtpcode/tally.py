@@ -8,6 +8,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from smtpcode.i18n import N_
+
 if TYPE_CHECKING:
     from smtpcode.records import Finding
 
@@ -49,9 +51,10 @@ class Tally:
             return sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
 
         return [
-            ("code", ranked(self.by_code)),
-            ("class", ranked(self.by_class)),
-            ("reason", ranked(self.by_reason)),
+            # The names are JSON keys (by_code ...); N_ marks them for the headings.
+            (N_("code"), ranked(self.by_code)),
+            (N_("class"), ranked(self.by_class)),
+            (N_("reason"), ranked(self.by_reason)),
         ]
 
     def to_dict(self) -> dict[str, object]:

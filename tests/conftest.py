@@ -12,6 +12,10 @@ DATA = Path(__file__).parent / "data"
 
 for var in ("FORCE_COLOR", "GITHUB_ACTIONS", "CLICOLOR_FORCE", "NO_COLOR", "TTY_COMPATIBLE"):
     os.environ.pop(var, None)
+# English unless a test asks for another language (--lang, SMTPCODE_LANG or the locale).
+for var in ("SMTPCODE_LANG", "LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+    os.environ.pop(var, None)
+os.environ["LANG"] = "C.UTF-8"
 os.environ["TERM"] = "dumb"
 os.environ["COLUMNS"] = "100"
 os.environ["LINES"] = "50"
@@ -39,3 +43,13 @@ def run():
         return result.exit_code, result.stdout, result.stderr
 
     return _run
+
+
+@pytest.fixture(autouse=True)
+def _english_again():
+    """A test that switched the language (--lang de through the CLI) leaves English
+    behind for the next one, which may call the core directly."""
+    yield
+    from smtpcode import i18n
+
+    i18n.set_language("en")

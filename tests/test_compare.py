@@ -150,7 +150,7 @@ def test_cli_plain(run) -> None:
     assert code == 0 and err == ""
     lines = out.splitlines()
     assert lines[0] == compare(["214", "550"]).summary
-    for label in ("Class", "Title", "Meaning", "When you see it", "How to fix", "Retry"):
+    for label in ("Class", "Title", "Description", "When you see it", "How to fix", "Retry"):
         assert label in lines, label
     i = lines.index("Title")
     assert lines[i + 1 : i + 3] == [f"  214: {title('214')}", f"  550: {title('550')}"]

@@ -8,6 +8,7 @@ CRLF line ends) at various places.
 from __future__ import annotations
 
 import importlib.util
+import json
 import random
 import sys
 from collections.abc import Callable
@@ -188,3 +189,16 @@ def test_cli_jobs_give_the_same_output(log: Path, capfd, monkeypatch) -> None:
             outputs.append(out)
     assert outputs[:4] == outputs[4:]
     assert outputs[0].count("\n") > 500
+
+
+def test_workers_write_in_the_chosen_language(log: Path) -> None:
+    """The workers are forked after the language was chosen: their rows are German too."""
+    from smtpcode import i18n
+
+    i18n.set_language("de")
+    got, _ = _parallel(log, "json", 2)
+    assert got == _sequential(log, _json_rows)
+    rows = [json.loads(line) for line in got.splitlines()]
+    assert rows and all(row["lang"] == "de" for row in rows)
+    titles = {row["meaning"]["enhanced"]["title"] for row in rows if row["meaning"]["enhanced"]}
+    assert "Sonstiger oder nicht näher bestimmter Status" in titles

@@ -38,7 +38,7 @@ def test_wheel_contains_the_data(wheel: Path) -> None:
     assert "smtpcode/rules.yaml" in names
     assert "smtpcode/cli.py" in names
     with zipfile.ZipFile(wheel) as archive:
-        for name in ("codes", "rules"):
+        for name in ("codes", "rules", "codes.de", "rules.de"):
             record = json.loads(archive.read(f"smtpcode/_data/{name}.json"))
             yaml_bytes = archive.read(f"smtpcode/{name}.yaml")
             assert record["sha256"] == hashlib.sha256(yaml_bytes).hexdigest()
@@ -46,6 +46,18 @@ def test_wheel_contains_the_data(wheel: Path) -> None:
                 record["sha256"] == hashlib.sha256((ROOT / f"{name}.yaml").read_bytes()).hexdigest()
             )
             assert record["data"] == yaml.safe_load(yaml_bytes)
+        # The German messages, compiled from the .po by the build hook.
+        mo = archive.read("smtpcode/locale/de/LC_MESSAGES/smtpcode.mo")
+        po = (ROOT / "smtpcode/locale/de/LC_MESSAGES/smtpcode.po").read_text(encoding="utf-8")
+    import gettext
+    import io
+
+    from smtpcode.i18n import read_po
+
+    compiled = gettext.GNUTranslations(io.BytesIO(mo))
+    for msgid, msgstr in read_po(po).items():
+        if msgid and msgstr:
+            assert compiled.gettext(msgid) == msgstr
     providers = sorted(p.name for p in (ROOT / "providers").glob("*.yaml"))
     assert providers
     assert sorted(n.rsplit("/", 1)[1] for n in names if n.startswith("smtpcode/providers/")) == (
@@ -123,5 +135,35 @@ def test_installed_wheel_explains(wheel: Path, tmp_path: Path) -> None:
         check=True,
     )
     assert used.stdout == "True\n"
+    # German, from the .mo and the prebuilt codes.de and rules.de copies.
+    german = subprocess.run(
+        [str(bindir / "smtpcode"), "--lang", "de", "explain", "550 5.1.1 User unknown"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert german.returncode == 0, german.stderr
+    assert german.stdout.startswith(
+        "Diagnose: Der empfangende Server hat den Empfänger abgelehnt: die Adresse existiert nicht."
+    )
+    assert "550  Postfach nicht verfügbar oder Aktion abgelehnt  (standard)" in german.stdout
+    read = subprocess.run(
+        [
+            str(bindir / "python"),
+            "-c",
+            "import smtpcode.datafiles as d, smtpcode.i18n as i;"
+            "print(all(d._prebuilt(n, d.bundled_path(n).read_bytes()) is not None"
+            " for n in ('codes.de.yaml', 'rules.de.yaml')),"
+            " (i.LOCALE_DIR / 'de/LC_MESSAGES/smtpcode.mo').is_file())",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert read.stdout == "True True\n"
     assert list(home.iterdir()) == []
     assert not xdg.exists()

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from smtpcode.i18n import N_, _
+
 if TYPE_CHECKING:
     from smtpcode.catalogue import Entry
     from smtpcode.records import Finding
@@ -31,7 +33,7 @@ def class_label(entry: Entry) -> str:
         cls = cat.enhanced_class(entry.code[0])
         if cls is not None:
             return f"{entry.code[0]}.X.X {cls.title}"
-    return entry.klass or "any class"
+    return entry.klass or _("any class")
 
 
 def provider_name(entry: Entry) -> str:
@@ -41,53 +43,57 @@ def provider_name(entry: Entry) -> str:
 
 
 def heading(entry: Entry) -> str:
-    status = entry.status if entry.defined else "undefined"
+    status = entry.status if entry.defined else "undefined"  # a value, as --status takes it
     if entry.provider is not None:
         status = f"{status}: {provider_name(entry)}"
     return f"{entry.code}  {entry.title}  ({status})"
 
 
 _EMITS = {
-    "receiver": "the receiving system",
-    "sender": "the sender's own mail system (not the recipient's)",
-    "relay": "a relay or filtering service between sender and recipient",
+    "receiver": N_("the receiving system"),
+    "sender": N_("the sender's own mail system (not the recipient's)"),
+    "relay": N_("a relay or filtering service between sender and recipient"),
 }
 _RETRY = {
-    "yes": "yes: the queue retries by itself",
-    "after-fix": "not unchanged: retry once the cause is fixed",
-    "no": "no: retrying will not succeed",
+    "yes": N_("yes: the queue retries by itself"),
+    "after-fix": N_("not unchanged: retry once the cause is fixed"),
+    "no": N_("no: retrying will not succeed"),
 }
 
 
 def vendor_rows(entry: Entry) -> list[Row]:
     """What only a provider's entry has: who says it, retry, the registry note, help."""
-    rows = [Row("Provider", f"{provider_name(entry)}; written by {_EMITS[entry.emits or '']}")]
-    rows.append(Row("Retry", _RETRY[entry.client_retry or ""]))
+    who = _(_EMITS[entry.emits or ""])
+    written = _("{provider}; written by {who}").format(provider=provider_name(entry), who=who)
+    rows = [Row(_("Provider"), written)]
+    rows.append(Row(_("Retry"), _(_RETRY[entry.client_retry or ""])))
     if entry.registry_differs:
-        note = f"{provider_name(entry)} uses this code in its own sense, not the registry's"
-        rows.append(Row("Note", note))
+        note = _("{provider} uses this code in its own sense, not the registry's").format(
+            provider=provider_name(entry)
+        )
+        rows.append(Row(_("Note"), note))
     if entry.help:
-        rows.append(Row("Help", " ".join(entry.help)))
+        rows.append(Row(_("Help"), " ".join(entry.help)))
     return rows
 
 
 def entry_rows(entry: Entry) -> list[Row]:
     rows = [
-        Row("Class", class_label(entry)),
-        Row("Meaning", entry.description),
-        Row("When you see it", entry.when),
+        Row(_("Class"), class_label(entry)),
+        Row(_("Meaning"), entry.description),
+        Row(_("When you see it"), entry.when),
     ]
     if entry.fix:
-        rows.append(Row("How to fix", entry.fix))
+        rows.append(Row(_("How to fix"), entry.fix))
     if entry.commands:
-        rows.append(Row("After commands", ", ".join(entry.commands)))
+        rows.append(Row(_("After commands"), ", ".join(entry.commands)))
     if entry.associated:
-        label = "Comes with" if entry.provider is not None else "Basic codes"
+        label = _("Comes with") if entry.provider is not None else _("Basic codes")
         rows.append(Row(label, ", ".join(entry.associated)))
     if entry.rfcs:
-        rows.append(Row("RFCs", "; ".join(entry.rfcs)))
+        rows.append(Row(_("RFCs"), "; ".join(entry.rfcs)))
     if entry.related:
-        rows.append(Row("Related", ", ".join(entry.related)))
+        rows.append(Row(_("Related"), ", ".join(entry.related)))
     if entry.provider is not None:
         rows += vendor_rows(entry)
     return rows
@@ -99,29 +105,29 @@ def diagnosis_rows(finding: Finding) -> list[Row]:
     r = finding.reply
     # The diagnosis leads: it is the answer; the reply it was read from comes next.
     if finding.summary:
-        rows.append(Row("Diagnosis", finding.summary))
+        rows.append(Row(_("Diagnosis"), finding.summary))
     if r.text is not None:
-        rows.append(Row("Reply", r.text))
-    rows.append(Row("Reason", finding.reason))
+        rows.append(Row(_("Reply"), r.text))
+    rows.append(Row(_("Reason"), finding.reason))
     if finding.provider:
-        rows.append(Row("Provider", finding.provider))
+        rows.append(Row(_("Provider"), finding.provider))
     if r.reporter:
-        rows.append(Row("Reported by", r.reporter))
+        rows.append(Row(_("Reported by"), r.reporter))
     if r.remote_host or finding.remote_mta:
         remote = " ".join(
             x
             for x in (r.remote_host, f"({finding.remote_mta})" if finding.remote_mta else None)
             if x
         )
-        rows.append(Row("Answered by", remote))
+        rows.append(Row(_("Answered by"), remote))
     if r.recipient:
-        rows.append(Row("Recipient", r.recipient))
+        rows.append(Row(_("Recipient"), r.recipient))
     if r.command:
-        rows.append(Row("Command", r.command))
+        rows.append(Row(_("Command"), r.command))
     if finding.hard_bounce is not None and finding.klass not in ("success", "intermediate"):
-        rows.append(Row("Bounce", "hard" if finding.hard_bounce else "soft"))
+        rows.append(Row(_("Bounce"), _("hard") if finding.hard_bounce else _("soft")))
     if finding.advice:
-        rows.append(Row("What to do", finding.advice))
+        rows.append(Row(_("What to do"), finding.advice))
     return rows
 
 
@@ -129,7 +135,7 @@ def finding_title(finding: Finding) -> str:
     codes = " ".join(c for c in (finding.reply.basic, finding.reply.enhanced) if c)
     if not codes and finding.vendor_entry is not None:
         return finding.vendor_entry.code  # a provider's token explained on its own
-    return codes or "reply"
+    return codes or _("reply")
 
 
 def entries_of(finding: Finding) -> list[Entry]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TextIO
 
+from smtpcode.i18n import _
 from smtpcode.render.layout import Row, diagnosis_rows, entries_of, entry_rows, heading, list_row
 from smtpcode.render.write import write_bytes
 from smtpcode.text import one_line, printable
@@ -44,7 +45,7 @@ class PlainRenderer:
             _write_rows(self.out, diagnosis_rows(finding), indent="")
             self.out.write("\n")
         for warning in finding.warnings:
-            self.out.write(f"Warning: {printable(warning)}\n")
+            self.out.write(_("Warning: {warning}").format(warning=printable(warning)) + "\n")
         for i, entry in enumerate(entries_of(finding)):
             if i:
                 self.out.write("\n")
@@ -67,10 +68,7 @@ class PlainRenderer:
                     out.write(f"  {code}:{'' if values else ' -'}\n")
                     for value in values:
                         out.write(f"    - {printable(value)}\n")
-        for title, sentences in (
-            ("Key differences", comparison.differences),
-            ("When you see which", comparison.when),
-        ):
+        for title, sentences in comparison.sections():
             out.write(f"\n{title}\n")
             for sentence in sentences:
                 out.write(f"  - {printable(sentence)}\n")
@@ -99,11 +97,12 @@ class PlainRenderer:
 
     def parse_summary(self, summary: Tally) -> None:
         out = self.out
-        inputs = f" in {summary.inputs} inputs" if summary.inputs > 1 else ""
-        out.write(f"{summary.findings} replies{inputs}\n")
+        inputs = _(" in {n} inputs").format(n=summary.inputs) if summary.inputs > 1 else ""
+        out.write(_("{n} replies").format(n=summary.findings) + f"{inputs}\n")
         for name, rows in summary.tables():
-            width = max([len(name)] + [len(key) for key, _ in rows])
-            out.write(f"\n{name:<{width}}  count\n")
+            label = _(name)
+            width = max([len(label)] + [len(key) for key, _count in rows])
+            out.write(f"\n{label:<{width}}  {_('count')}\n")
             for key, count in rows:
                 out.write(f"{one_line(key):<{width}}  {count}\n")
 

@@ -10,6 +10,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from smtpcode.i18n import _
 from smtpcode.render.layout import (
     Row,
     diagnosis_rows,
@@ -114,20 +115,17 @@ class RichRenderer:
                 cells.append(Text("\n").join(text(f"{bullet}{v}") for v in values))
             table.add_row(*cells)
         parts: list[RenderableType] = [text(comparison.summary, "bold"), table]
-        for title, sentences in (
-            ("Key differences", comparison.differences),
-            ("When you see which", comparison.when),
-        ):
+        for title, sentences in comparison.sections():
             parts.append(Text(title, style="bold"))
             parts.extend(text(f"• {s}") for s in sentences)
         self.console.print(Group(*parts))
 
     def entries(self, entries: Sequence[Entry]) -> None:
         table = Table(box=None, pad_edge=False, header_style="bold")
-        table.add_column("Code", no_wrap=True)
-        table.add_column("Title", overflow="fold")
-        table.add_column("Class", no_wrap=True)
-        table.add_column("Status", no_wrap=True)
+        table.add_column(_("Code"), no_wrap=True)
+        table.add_column(_("Title"), overflow="fold")
+        table.add_column(_("Class"), no_wrap=True)
+        table.add_column(_("Status"), no_wrap=True)
         for entry in entries:
             code, title, klass, status = list_row(entry)
             style = CLASS_STYLE.get(entry.klass or "", "")
@@ -147,8 +145,8 @@ class RichRenderer:
             self._parse_widths = [6, 4, 8, 12, 17]
             header = Text(style="bold")
             for name, width in zip(COLUMNS, self._parse_widths, strict=False):
-                header.append(f"{name:<{width}} ")
-            header.append(COLUMNS[-1])
+                header.append(f"{_(name):<{width}} ")
+            header.append(_(COLUMNS[-1]))
             self.console.print(header, no_wrap=True, overflow="ellipsis")
         source = finding.reply.input
         if source != self._parse_input:
@@ -164,12 +162,13 @@ class RichRenderer:
         self.console.print(line, no_wrap=True, overflow="ellipsis")
 
     def parse_summary(self, summary: Tally) -> None:
-        inputs = f" in {summary.inputs} inputs" if summary.inputs > 1 else ""
-        parts: list[RenderableType] = [text(f"{summary.findings} replies{inputs}", "bold")]
+        inputs = _(" in {n} inputs").format(n=summary.inputs) if summary.inputs > 1 else ""
+        headline = _("{n} replies").format(n=summary.findings) + inputs
+        parts: list[RenderableType] = [text(headline, "bold")]
         for name, rows in summary.tables():
             table = Table(box=None, pad_edge=False, header_style="bold")
-            table.add_column(name.capitalize(), no_wrap=True)
-            table.add_column("Count", justify="right", no_wrap=True)
+            table.add_column(_(name).capitalize(), no_wrap=True)
+            table.add_column(_("Count"), justify="right", no_wrap=True)
             for key, count in rows:
                 style = CLASS_STYLE.get(key, "") if name == "class" else ""
                 table.add_row(text(key, style), Text(str(count)))
