@@ -19,7 +19,7 @@ from functools import cache, cached_property, lru_cache
 from typing import Any
 
 from smtpcode.catalogue import Catalogue, CatalogueError, Entry, data_path, get_catalogue, load_yaml
-from smtpcode.codes import CLASS_BY_DIGIT
+from smtpcode.codes import CLASS_BY_DIGIT, valid_basic, valid_enhanced
 from smtpcode.records import Finding, Reply
 
 ENV_RULES = "SMTPCODE_RULES"
@@ -535,7 +535,9 @@ class Diagnoser:
     def _entries(
         self, basic: str | None, enhanced: str | None
     ) -> tuple[Entry | None, Entry | None, tuple[str, ...]]:
-        return self.catalogue.meanings(basic, enhanced)
+        # A Reply may come from anywhere (a library user, a future extractor): a value
+        # that is not a code has no meaning rather than a crash.
+        return self.catalogue.meanings(valid_basic(basic), valid_enhanced(enhanced))
 
     def text_evidence(self, text: str | None, klass: str | None) -> TextEvidence | None:
         return None if not text else self._text_evidence(text, klass)
@@ -551,6 +553,8 @@ class Diagnoser:
     ) -> Verdict:
         rules = self.rules
         warnings: list[str] = []
+        # Not a code, no code (see _entries); checked here, behind the cache.
+        basic, enhanced = valid_basic(basic), valid_enhanced(enhanced)
         klass, class_warning = _klass(basic, enhanced)
         if class_warning:
             warnings.append(class_warning)

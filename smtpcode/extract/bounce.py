@@ -278,7 +278,7 @@ def _json_body(leaf: mime.Part, input_name: str | None) -> list[Reply] | None:
         return None
     # Mailers fold long lines: a line that starts with a space continues the one before.
     text = "".join(("" if line[:1] == " " else "\n") + line for _, line in lines)
-    return esp_json.extract_document(text.encode("utf-8"), lines[0][0], input_name)
+    return esp_json.extract_document(text.encode("utf-8", "replace"), lines[0][0], input_name)
 
 
 def _inner_messages(leaves: list[mime.Part]) -> Iterator[tuple[int, list[bytes]]]:
@@ -293,7 +293,7 @@ def _inner_messages(leaves: list[mime.Part]) -> Iterator[tuple[int, list[bytes]]
                 if mime.is_mbox_from(lines[i][1]):
                     rest = lines[i + 1 :]
                     if rest:
-                        yield rest[0][0], [line.encode("utf-8") for _, line in rest]
+                        yield rest[0][0], [line.encode("utf-8", "replace") for _, line in rest]
                     break
 
 

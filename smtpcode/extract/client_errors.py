@@ -27,6 +27,7 @@ import dataclasses
 import re
 from typing import TYPE_CHECKING
 
+from smtpcode.codes import valid_basic
 from smtpcode.extract.base import LineFamily
 from smtpcode.extract.reader import decode
 from smtpcode.extract.reply_text import (
@@ -104,7 +105,7 @@ _PHPMAILER_EXTRA = " Additional SMTP info: "
 
 def _phpmailer(text: str, at: int) -> Codes | None:
     code = text[at + len(_PHPMAILER_CODE) : at + len(_PHPMAILER_CODE) + 3]
-    if not (code.isdigit() and code[0] in "2345"):
+    if valid_basic(code) is None or code[0] == "1":
         return None
     start = text.rfind(_PHPMAILER_DETAIL, 0, at)
     detail = text[start + len(_PHPMAILER_DETAIL) : at].strip() if start >= 0 else ""

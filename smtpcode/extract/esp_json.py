@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from smtpcode.codes import valid_basic
 from smtpcode.extract.base import LineFamily
 from smtpcode.extract.reader import decode
 from smtpcode.extract.reply_text import enhanced_at_start, find_reply, read_reply
@@ -66,6 +67,22 @@ MAX_DEPTH = 12
 MAX_NESTED = 1 << 20
 
 
+# What json.loads raises on input that is not JSON it can read: ValueError for a syntax
+# error, RecursionError for nesting deeper than the interpreter's stack (a thousand
+# levels), MemoryError for a document too big for what is left.
+JSON_ERRORS = (ValueError, RecursionError, MemoryError)
+# What load() returns for data that is not (readable) JSON; None is JSON's null.
+NOT_JSON: Any = object()
+
+
+def load(data: str | bytes) -> Any:
+    """The JSON value of the data, or NOT_JSON: never raises."""
+    try:
+        return json.loads(data)
+    except JSON_ERRORS:
+        return NOT_JSON
+
+
 def _lower_keys(node: dict[str, Any]) -> dict[str, Any]:
     return {str(k).lower(): v for k, v in node.items()}
 
@@ -94,9 +111,7 @@ def _codes(node: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
     for key in CODE_KEYS:
         value = node.get(key)
         if basic is None and isinstance(value, int | str) and str(value)[:1] in "2345":
-            digits = str(value).strip()
-            if len(digits) == 3 and digits.isdigit():
-                basic = digits
+            basic = valid_basic(str(value).strip())
     for key in STATUS_KEYS:
         value = node.get(key)
         if isinstance(value, str):
@@ -149,9 +164,8 @@ def _walk(
     if isinstance(value, str):
         s = value.strip()
         if s[:1] == "{" and len(s) < MAX_NESTED and '"' in s:
-            try:
-                nested = json.loads(s)
-            except ValueError:
+            nested = load(s)
+            if nested is NOT_JSON:
                 return
             yield from _walk(nested, line, input_name, service, inherited, depth + 1)
         return
@@ -188,7 +202,7 @@ def extract_document(data: bytes, line: int, input_name: str | None) -> list[Rep
             break
         try:
             value, at = decoder.raw_decode(text, at)
-        except ValueError:
+        except JSON_ERRORS:
             if not parsed_any:
                 return None
             break
@@ -221,19 +235,15 @@ class JsonLines(LineFamily):
     def feed(self, line: bytes, lineno: int, session: Session) -> list[Reply]:
         stripped = line.strip()
         if stripped[:1] in (b"{", b"["):
-            try:
-                value = json.loads(stripped)
-            except ValueError:
+            value = load(stripped)
+            if value is NOT_JSON:
                 return []
             return list(walk(value, lineno, session.input))
         # A "key": "value" line of a pretty-printed document.
         text = decode(stripped).rstrip(",")
         key, _, value = text.partition(":")
         key = key.strip().strip('"')
-        try:
-            value = json.loads(value.strip())
-        except ValueError:
-            return []
+        value = load(value.strip())
         if not isinstance(value, str):
             return []
         if key in ("emailAddress", "email", "recipient"):

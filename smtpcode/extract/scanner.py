@@ -11,7 +11,6 @@ see _numbered): in a big log it steps over the lines that quote nothing.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Iterator
 from itertools import chain
@@ -349,11 +348,7 @@ def _starts_json_document(line: bytes) -> bool:
 
 def _is_json(line: bytes) -> bool:
     """Whether one line holds a whole JSON value (JSON lines rather than a document)."""
-    try:
-        json.loads(line)
-    except ValueError:
-        return False
-    return True
+    return esp_json.load(line) is not esp_json.NOT_JSON
 
 
 def _mbox_from(line: bytes) -> bool:
