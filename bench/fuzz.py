@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from fuzzing.mutate import load_corpus, make_input  # noqa: E402
-from fuzzing.oracle import run_one  # noqa: E402
+from fuzzing.oracle import peak_mb, run_one  # noqa: E402
 
 # A worker that reports nothing for this long is stuck on one input: it is ended and the
 # input counted as a hang.
@@ -34,6 +34,8 @@ BATCH = 200
 
 def _worker(seed: int, tasks: mp.Queue, results: mp.Queue) -> None:  # type: ignore[type-arg]
     corpus = load_corpus()
+    run_one(corpus[0])  # the catalogue and rules loaded: what every input starts from
+    baseline = peak_mb()
     while True:
         task = tasks.get()
         if task is None:
@@ -45,7 +47,7 @@ def _worker(seed: int, tasks: mp.Queue, results: mp.Queue) -> None:  # type: ign
             if i % 20 == 0:  # where it is, for the watchdog
                 results.put(("at", os.getpid(), i))
             data = make_input(corpus, seed, i)
-            outcome = run_one(data)
+            outcome = run_one(data, baseline_mb=baseline)
             if outcome.seconds > slowest[0]:
                 slowest = (outcome.seconds, i)
             if outcome.signature is not None:

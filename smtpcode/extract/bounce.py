@@ -66,7 +66,9 @@ MTA_SIGNATURES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("exchange", r"microsoft exchange|diagnostic information for administrators"),
         ("courier", r"running the courier mail server"),
         ("opensmtpd", r"this is the mailer-daemon, please do not reply"),
-        ("sendmail", r"-+ transcript of session follows -+|the original message was received at"),
+        # (Not "-+ transcript ... -+": tried at each dash of a long run of them, it
+        # would rescan the run each time.)
+        ("sendmail", r"- transcript of session follows -|the original message was received at"),
         ("dragonfly", r"dragonfly mail agent"),
         ("domino", r"domino|lotus notes"),
     )

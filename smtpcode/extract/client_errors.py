@@ -22,7 +22,6 @@ One failure printed several ways (repr, str, traceback; a nested exception) is o
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 import re
 from typing import TYPE_CHECKING
@@ -38,14 +37,19 @@ from smtpcode.extract.reply_text import (
     first_address,
     read_reply,
 )
+from smtpcode.extract.transcripts import python_literal
 from smtpcode.records import Reply
 
 if TYPE_CHECKING:
     from smtpcode.extract.session import Session
 
 # (550, b'...') with an optional 'recipient': key before it, as smtplib prints them.
+# The literal is read as runs of plain characters between escapes, each repeat
+# possessive: a repeated alternation ((?:[^'\\]|\\.)*) keeps a backtracking entry per
+# character, some 200 bytes each (a literal of 1 MB took 200 MB).
 _PY_REPLY = re.compile(
-    r"""(?:(['"])([^'"\s]{1,320})\1:\s*)?\(([2-5][0-9][0-9]),\s*(b'(?:[^'\\]|\\.)*'|b"(?:[^"\\]|\\.)*")"""
+    r"""(?:(['"])([^'"\s]{1,320})\1:\s*)?\(([2-5][0-9][0-9]),\s*"""
+    r"""(b'[^'\\]*+(?:\\.[^'\\]*+)*+'|b"[^"\\]*+(?:\\.[^"\\]*+)*+")"""
 )
 _SMTPLIB_CLASS = re.compile(r"SMTP[A-Za-z]{1,40}(?:Error|Refused|Exception)")
 _MARKERS = (
@@ -119,10 +123,7 @@ def _phpmailer(text: str, at: int) -> Codes | None:
 
 
 def _py_text(code: str, literal: str) -> str | None:
-    try:
-        value = ast.literal_eval(literal)
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
-        return None
+    value = python_literal(literal)
     if not isinstance(value, bytes):
         return None
     lines = value.decode("utf-8", "replace").split("\n")

@@ -159,20 +159,22 @@ def _decode_lines(
         return [(first, line) for line in text.split("\n")]
     if encoding == "quoted-printable":
         out: list[tuple[int, str]] = []
-        start, pending = first, b""
+        # Soft line breaks join lines: their pieces are gathered and joined once.
+        start, pending = first, list[bytes]()
         for n, line in enumerate(raw, first):
             if not pending:
                 start = n
             stripped = line.rstrip(b" \t")
             if stripped.endswith(b"="):
-                pending += stripped[:-1]
+                pending.append(stripped[:-1])
                 continue
-            piece = binascii.a2b_qp(pending + line)
-            pending = b""
+            pending.append(line)
+            piece = binascii.a2b_qp(b"".join(pending))
+            pending = []
             for k, text_line in enumerate(decode_text(piece, codec).split("\n")):
                 out.append((start, text_line.rstrip("\r")) if k == 0 else (start, text_line))
         if pending:
-            out.append((start, decode_text(binascii.a2b_qp(pending), codec)))
+            out.append((start, decode_text(binascii.a2b_qp(b"".join(pending)), codec)))
         return out
     return [(n, decode_text(line, codec)) for n, line in enumerate(raw, first)]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import resource
 import time
 import traceback
 from dataclasses import dataclass
@@ -13,9 +14,14 @@ from dataclasses import dataclass
 from smtpcode.diagnose import diagnose
 from smtpcode.extract import Scanner
 
-# Seconds allowed per input: a floor, plus this much per MB.
+# Seconds allowed per input: a floor, plus this much per MB and per line (an input of
+# short lines costs per line: each is offered to the families in turn). Work that grows
+# faster than the input exceeds these at once; machine noise does not.
 TIME_FLOOR = 2.0
 TIME_PER_MB = 2.0
+TIME_PER_LINE = 20e-6
+# Growth of the process's peak memory that one input may cause.
+MAX_GROWTH_MB = 100
 _PACKAGE = os.sep + "smtpcode" + os.sep
 
 
@@ -29,8 +35,14 @@ class Outcome:
     detail: str | None = None
 
 
-def time_limit(size: int) -> float:
-    return TIME_FLOOR + TIME_PER_MB * size / (1 << 20)
+def time_limit(data: bytes) -> float:
+    lines = data.count(b"\n") + data.count(b"\r")
+    return TIME_FLOOR + TIME_PER_MB * len(data) / (1 << 20) + TIME_PER_LINE * lines
+
+
+def peak_mb() -> float:
+    """The process's peak resident memory so far (Linux reports it in KB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def signature_of(error: BaseException) -> str:
@@ -43,8 +55,11 @@ def signature_of(error: BaseException) -> str:
     return f"{type(error).__name__} at {where}"
 
 
-def run_one(data: bytes, name: str = "fuzz") -> Outcome:
+def run_one(data: bytes, name: str = "fuzz", baseline_mb: float | None = None) -> Outcome:
+    """Runs one input through the oracle. With `baseline_mb` (the peak memory before the
+    run began), an input that pushes the peak more than MAX_GROWTH_MB above it fails."""
     started = time.perf_counter()
+    peak_before = peak_mb()
     scanner = Scanner(name)
     count = 0
     try:
@@ -63,6 +78,9 @@ def run_one(data: bytes, name: str = "fuzz") -> Outcome:
     if problems:
         first = problems[0]
         return Outcome(count, seconds, f"guard hit: {first.why[:120]}", repr(problems[:3]))
-    if seconds > time_limit(len(data)):
+    if seconds > time_limit(data):
         return Outcome(count, seconds, "slow", f"{seconds:.1f} s for {len(data)} bytes")
+    peak = peak_mb()
+    if baseline_mb is not None and peak > peak_before and peak - baseline_mb > MAX_GROWTH_MB:
+        return Outcome(count, seconds, "memory", f"peak {peak_mb():.0f} MB for {len(data)} bytes")
     return Outcome(count, seconds, None)
