@@ -13,6 +13,7 @@ import binascii
 import codecs
 import html
 import re
+import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -138,7 +139,10 @@ def decode_text(data: bytes, codec: str) -> str:
     if codec in _PLAIN_CODECS:
         return data.decode(codec, "replace")
     try:
-        text = data.decode(codec, "replace")
+        with warnings.catch_warnings():
+            # unicode_escape warns of "invalid escape sequence": the message's, not ours.
+            warnings.simplefilter("ignore")
+            text = data.decode(codec, "replace")
     except (UnicodeError, LookupError, ValueError, TypeError, MemoryError):
         return data.decode("utf-8", "replace")
     return _SURROGATE.sub("\ufffd", text)

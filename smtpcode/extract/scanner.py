@@ -88,9 +88,11 @@ _EMAIL_HEADERS = frozenset(
 # besides its text once decoded: a message of a million short lines took 250 MB.
 MAX_MESSAGE = 8 << 20
 MAX_MESSAGE_LINES = 50_000
-# A JSON document that spans lines is parsed whole up to this size; a larger one is
-# read line by line instead.
+# A JSON document that spans lines is parsed whole up to this size and this many lines
+# (each line held costs some 120 bytes besides its text); a larger one is read line by
+# line instead.
 MAX_JSON_DOCUMENT = 4 << 20
+MAX_JSON_LINES = 100_000
 
 
 def _starts_email(line: bytes) -> bool:
@@ -275,7 +277,7 @@ class Scanner:
         for item in rest:
             buffered.append(item)
             size += len(item[1]) + 1
-            if size > MAX_JSON_DOCUMENT:
+            if size > MAX_JSON_DOCUMENT or len(buffered) > MAX_JSON_LINES:
                 break
         else:
             found = esp_json.extract_document(

@@ -10,6 +10,7 @@ each reply answers, and the recipient for a RCPT.
 from __future__ import annotations
 
 import ast
+import warnings
 from typing import TYPE_CHECKING
 
 from smtpcode.extract.base import LineFamily
@@ -52,7 +53,10 @@ def python_literal(literal: str) -> object:
                 return value
         return None
     try:
-        return ast.literal_eval(literal)
+        with warnings.catch_warnings():
+            # "invalid escape sequence" for b'\(' and the like: the input's, not ours.
+            warnings.simplefilter("ignore")
+            return ast.literal_eval(literal)
     except _LITERAL_ERRORS:
         return None
 

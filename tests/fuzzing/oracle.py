@@ -19,7 +19,7 @@ from smtpcode.extract import Scanner
 # faster than the input exceeds these at once; machine noise does not.
 TIME_FLOOR = 2.0
 TIME_PER_MB = 2.0
-TIME_PER_LINE = 20e-6
+TIME_PER_LINE = 40e-6
 # Growth of the process's peak memory that one input may cause.
 MAX_GROWTH_MB = 100
 _PACKAGE = os.sep + "smtpcode" + os.sep
