@@ -14,7 +14,9 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
+import queue
 import resource
+import signal
 import sys
 import time
 from pathlib import Path
@@ -77,12 +79,28 @@ def main() -> int:
     return _run(args)
 
 
+class _Run:
+    """The run's figures so far: an interrupted run reports them."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.started = time.monotonic()
+        self.done = 0
+        self.peak_kb = 0
+        self.slowest = (0.0, -1)
+        self.signatures: dict[str, list[tuple[int, str | None, int]]] = {}
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def _run(args: argparse.Namespace) -> int:
     ctx = mp.get_context("fork")
     tasks: mp.Queue = ctx.Queue()  # type: ignore[type-arg]
     results: mp.Queue = ctx.Queue()  # type: ignore[type-arg]
-    first, last = args.first, args.first + args.inputs
-    for start in range(first, last, BATCH):
+    last = args.first + args.inputs
+    for start in range(args.first, last, BATCH):
         tasks.put((start, min(start + BATCH, last)))
     workers: dict[int, mp.process.BaseProcess] = {}
     current: dict[int, tuple[int, float]] = {}
@@ -95,58 +113,62 @@ def _run(args: argparse.Namespace) -> int:
         current[proc.pid] = (-1, time.monotonic())
         tasks.put(None)
 
-    started = time.monotonic()
+    run = _Run(args)
     for _ in range(args.jobs):
         spawn()
-    signatures: dict[str, list[tuple[int, str | None, int]]] = {}
-    done = 0
-    peak_kb = 0
-    slowest = (0.0, -1)
-    last_report = started
-    while done < args.inputs:
-        try:
-            kind, pid, payload = results.get(timeout=5)
-        except Exception:
-            kind = ""
-        now = time.monotonic()
-        if kind == "at":
-            current[pid] = (payload, now)
-        elif kind == "done":
-            start, end, found, peak, slow = payload
-            done += end - start
-            peak_kb = max(peak_kb, peak)
-            slowest = max(slowest, slow)
-            for sig, i, detail, size in found:
-                signatures.setdefault(sig, []).append((i, detail, size))
-            current[pid] = (end, now)
-        for pid, (at, since) in list(current.items()):
-            if now - since > HANG_SECONDS and workers[pid].is_alive():
-                # Stuck: record the batch's inputs from the last one reported as a hang.
-                workers[pid].kill()
-                signatures.setdefault("hang", []).append((at, None, 0))
-                del current[pid]
-                done += BATCH  # the batch is lost; counted so the run ends
-                spawn()
-        if now - last_report > 60:
-            last_report = now
-            rate = done / (now - started)
-            print(
-                f"[{now - started:7.0f} s] {done} inputs ({rate:.0f}/s), "
-                f"{len(signatures)} signatures",
-                file=sys.stderr,
-                flush=True,
-            )
+    # SIGTERM (or Ctrl-C) ends the run early, with the figures of the batches finished.
+    signal.signal(signal.SIGTERM, _interrupt)
+    last_report = run.started
+    try:
+        while run.done < args.inputs:
+            try:
+                kind, pid, payload = results.get(timeout=5)
+            except queue.Empty:
+                kind = ""
+            now = time.monotonic()
+            if kind == "at":
+                current[pid] = (payload, now)
+            elif kind == "done":
+                start, end, found, peak, slow = payload
+                run.done += end - start
+                run.peak_kb = max(run.peak_kb, peak)
+                run.slowest = max(run.slowest, slow)
+                for sig, i, detail, size in found:
+                    run.signatures.setdefault(sig, []).append((i, detail, size))
+                current[pid] = (end, now)
+            for pid, (at, since) in list(current.items()):
+                if now - since > HANG_SECONDS and workers[pid].is_alive():
+                    # Stuck on one input: the last one it reported starting from.
+                    workers[pid].kill()
+                    run.signatures.setdefault("hang", []).append((at, None, 0))
+                    del current[pid]
+                    run.done += BATCH  # the batch is lost; counted so the run ends
+                    spawn()
+            if now - last_report > 60:
+                last_report = now
+                rate = run.done / (now - run.started)
+                print(
+                    f"[{now - run.started:7.0f} s] {run.done} inputs ({rate:.0f}/s), "
+                    f"{len(run.signatures)} signatures",
+                    file=sys.stderr,
+                    flush=True,
+                )
+    except KeyboardInterrupt:
+        print("interrupted: figures of the inputs finished", file=sys.stderr)
     for proc in workers.values():
         proc.kill()
-    elapsed = time.monotonic() - started
-    print(
-        f"seed {args.seed}, inputs {args.first}..{last - 1}: {args.inputs} tried in {elapsed:.0f} s"
-    )
-    print(f"distinct crash signatures: {len(signatures)}")
-    print(f"peak memory of a worker (max RSS): {peak_kb / 1024:.0f} MB")
-    print(f"slowest input: {slowest[0]:.2f} s (input {args.seed}:{slowest[1]})")
+    return _report(run)
+
+
+def _report(run: _Run) -> int:
+    args = run.args
+    elapsed = time.monotonic() - run.started
+    print(f"seed {args.seed}, from input {args.first}: {run.done} tried in {elapsed:.0f} s")
+    print(f"distinct crash signatures: {len(run.signatures)}")
+    print(f"peak memory of a worker (max RSS): {run.peak_kb / 1024:.0f} MB")
+    print(f"slowest input: {run.slowest[0]:.2f} s (input {args.seed}:{run.slowest[1]})")
     corpus = load_corpus() if args.save else []
-    for sig, hits in sorted(signatures.items(), key=lambda kv: -len(kv[1])):
+    for sig, hits in sorted(run.signatures.items(), key=lambda kv: -len(kv[1])):
         i, detail, size = hits[0]
         print(f"\n{len(hits):6d}  {sig}   first: --replay {args.seed}:{i} ({size} bytes)")
         if detail:
@@ -154,7 +176,7 @@ def _run(args: argparse.Namespace) -> int:
         if args.save and i >= 0:
             args.save.mkdir(parents=True, exist_ok=True)
             (args.save / f"{args.seed}-{i}.bin").write_bytes(make_input(corpus, args.seed, i))
-    return 1 if signatures else 0
+    return 1 if run.signatures else 0
 
 
 if __name__ == "__main__":
