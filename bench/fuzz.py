@@ -157,6 +157,9 @@ def _run(args: argparse.Namespace) -> int:
         print("interrupted: figures of the inputs finished", file=sys.stderr)
     for proc in workers.values():
         proc.kill()
+    # The queues' feeder threads would wait at exit for readers that are gone.
+    tasks.cancel_join_thread()
+    results.cancel_join_thread()
     return _report(run)
 
 

@@ -10,6 +10,7 @@ recipient it names, or for the recipient an enclosing object names.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -75,8 +76,25 @@ JSON_ERRORS = (ValueError, RecursionError, MemoryError)
 NOT_JSON: Any = object()
 
 
+# The escape of half a surrogate pair without its other half ("\ud800"): json.loads
+# makes it a lone surrogate, which no output encoding can write. It becomes U+FFFD.
+_LONE_SURROGATE = re.compile(
+    r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
+
+
+def _whole_characters(text: str) -> str:
+    return _LONE_SURROGATE.sub(r"\\ufffd", text) if "\\u" in text else text
+
+
 def load(data: str | bytes) -> Any:
-    """The JSON value of the data, or NOT_JSON: never raises."""
+    """The JSON value of the data, or NOT_JSON: never raises, and no string in the value
+    holds a lone surrogate."""
+    if isinstance(data, bytes) and b"\\u" in data:
+        data = decode(data)
+    if isinstance(data, str):
+        data = _whole_characters(data)
     try:
         return json.loads(data)
     except JSON_ERRORS:
@@ -190,7 +208,7 @@ def _walk(
 def extract_document(data: bytes, line: int, input_name: str | None) -> list[Reply] | None:
     """The replies of a whole JSON document (or of several concatenated), or None when
     the data is not JSON."""
-    text = decode(data)
+    text = _whole_characters(decode(data))
     decoder = json.JSONDecoder()
     replies: list[Reply] = []
     at = 0

@@ -66,7 +66,10 @@ def _python_bytes(literal: str) -> str | None:
     value = python_literal(literal)
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
-    return value if isinstance(value, str) else None
+    if isinstance(value, str):
+        # A str literal may spell a lone surrogate ('\ud800'): no output could write it.
+        return value.encode("utf-8", "replace").decode("utf-8")
+    return None
 
 
 class Transcripts(LineFamily):

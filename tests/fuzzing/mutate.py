@@ -161,7 +161,9 @@ def insert_run(rng: random.Random, data: bytes, corpus: list[bytes]) -> bytes:
     char = bytes([rng.choice(RUN_CHARS)])
     if rng.random() < 0.3:
         char = rng.choice((b"5.", b"550-", b"a@", b"<a", b"\\n", b"- ", b"5 ", b"=\n", b"%"))
-    size = rng.choice((100, 1000, 10_000, 100_000, 1 << 20))
+    size = rng.choice((100, 1000, 10_000, 10_000, 100_000, 100_000, 1 << 20))
+    if b"\n" in char:
+        size //= 4  # many short lines cost per line, not per byte: enough of them
     at = _pos(rng, data)
     return data[:at] + char * (size // len(char)) + data[at:]
 

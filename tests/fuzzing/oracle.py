@@ -1,5 +1,6 @@
 """What every input must pass: read to the end, each reply diagnosed and encoded as JSON,
-nothing raised, no guard hit, and time bounded by the input's size."""
+nothing raised, no guard hit, every code a valid code, every text writable as UTF-8,
+and time and memory bounded by the input's size."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import time
 import traceback
 from dataclasses import dataclass
 
+from smtpcode.codes import valid_basic, valid_enhanced
 from smtpcode.diagnose import diagnose
 from smtpcode.extract import Scanner
 
@@ -19,7 +21,7 @@ from smtpcode.extract import Scanner
 # faster than the input exceeds these at once; machine noise does not.
 TIME_FLOOR = 2.0
 TIME_PER_MB = 2.0
-TIME_PER_LINE = 40e-6
+TIME_PER_LINE = 60e-6
 # Growth of the process's peak memory that one input may cause.
 MAX_GROWTH_MB = 100
 _PACKAGE = os.sep + "smtpcode" + os.sep
@@ -55,6 +57,20 @@ def signature_of(error: BaseException) -> str:
     return f"{type(error).__name__} at {where}"
 
 
+def _wrong_values(found: dict[str, object]) -> str | None:
+    """What is wrong in a finding's values: a code that is not one, a text that cannot
+    be written (a lone surrogate)."""
+    for key, valid in (("basic", valid_basic), ("enhanced", valid_enhanced)):
+        value = found[key]
+        if value is not None and valid(value) is None:  # type: ignore[arg-type]
+            return f"not a code in {key}"
+    try:
+        json.dumps(found, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return "lone surrogate in a finding"
+    return None
+
+
 def run_one(data: bytes, name: str = "fuzz", baseline_mb: float | None = None) -> Outcome:
     """Runs one input through the oracle. With `baseline_mb` (the peak memory before the
     run began), an input that pushes the peak more than MAX_GROWTH_MB above it fails."""
@@ -64,8 +80,12 @@ def run_one(data: bytes, name: str = "fuzz", baseline_mb: float | None = None) -
     count = 0
     try:
         for reply in scanner.scan_stream(io.BytesIO(data)):
-            json.dumps(diagnose(reply).to_dict())
+            found = diagnose(reply).to_dict()
+            json.dumps(found)
             count += 1
+            wrong = _wrong_values(found)
+            if wrong is not None:
+                return Outcome(count, time.perf_counter() - started, wrong, repr(reply)[:600])
     except Exception as error:  # the oracle's job: every exception is a finding
         return Outcome(
             count,
