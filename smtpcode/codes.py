@@ -156,5 +156,22 @@ def parse_query(text: str) -> Query:
     return Query(basic, enhanced, stripped if rest else None)
 
 
+def valid_basic(value: str | None) -> str | None:
+    """The value if it is a basic reply code ("550"), else None: a field that should
+    hold one (a log's or a JSON event's) may hold anything."""
+    if value is not None and len(value) == 3 and _BASIC_RE.fullmatch(value):
+        return value
+    return None
+
+
+def valid_enhanced(value: str | None) -> str | None:
+    """The value if it is an enhanced status code ("5.1.1"), else None: Postfix's and
+    Sendmail's dsn= and a report's Status come cut off or malformed ("5", "5.1.",
+    "5.1.1.1"), and a value that is not a code is no code."""
+    if value is not None and len(value) <= 9 and _ENHANCED_RE.fullmatch(value):
+        return value
+    return None
+
+
 def looks_like_enhanced(text: str) -> bool:
     return "." in text

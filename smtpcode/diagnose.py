@@ -19,7 +19,7 @@ from functools import cache, cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 
 from smtpcode.catalogue import Catalogue, CatalogueError, Entry, get_catalogue
-from smtpcode.codes import CLASS_BY_DIGIT
+from smtpcode.codes import CLASS_BY_DIGIT, valid_basic, valid_enhanced
 from smtpcode.i18n import N_, translate
 from smtpcode.records import Finding, Reply
 
@@ -630,7 +630,9 @@ class Diagnoser:
     def _entries(
         self, basic: str | None, enhanced: str | None
     ) -> tuple[Entry | None, Entry | None, tuple[str, ...]]:
-        return self.catalogue.meanings(basic, enhanced)
+        # A Reply may come from anywhere (a library user, a future extractor): a value
+        # that is not a code has no meaning rather than a crash.
+        return self.catalogue.meanings(valid_basic(basic), valid_enhanced(enhanced))
 
     def vendor_code(
         self, text: str | None, basic: str | None, enhanced: str | None, provider: str | None
@@ -660,6 +662,8 @@ class Diagnoser:
     ) -> Verdict:
         rules = self.rules
         warnings: list[str] = []
+        # Not a code, no code (see _entries); checked here, behind the cache.
+        basic, enhanced = valid_basic(basic), valid_enhanced(enhanced)
         klass, class_warning = _klass(basic, enhanced, self.lang)
         if class_warning:
             warnings.append(class_warning)

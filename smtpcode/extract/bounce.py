@@ -66,7 +66,9 @@ MTA_SIGNATURES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("exchange", r"microsoft exchange|diagnostic information for administrators"),
         ("courier", r"running the courier mail server"),
         ("opensmtpd", r"this is the mailer-daemon, please do not reply"),
-        ("sendmail", r"-+ transcript of session follows -+|the original message was received at"),
+        # (Not "-+ transcript ... -+": tried at each dash of a long run of them, it
+        # would rescan the run each time.)
+        ("sendmail", r"- transcript of session follows -|the original message was received at"),
         ("dragonfly", r"dragonfly mail agent"),
         ("domino", r"domino|lotus notes"),
     )
@@ -283,7 +285,7 @@ def _json_body(leaf: mime.Part, input_name: str | None) -> list[Reply] | None:
         return None
     # Mailers fold long lines: a line that starts with a space continues the one before.
     text = "".join(("" if line[:1] == " " else "\n") + line for _, line in lines)
-    return esp_json.extract_document(text.encode("utf-8"), lines[0][0], input_name)
+    return esp_json.extract_document(text.encode("utf-8", "replace"), lines[0][0], input_name)
 
 
 def _inner_messages(leaves: list[mime.Part]) -> Iterator[tuple[int, list[bytes]]]:
@@ -298,7 +300,7 @@ def _inner_messages(leaves: list[mime.Part]) -> Iterator[tuple[int, list[bytes]]
                 if mime.is_mbox_from(lines[i][1]):
                     rest = lines[i + 1 :]
                     if rest:
-                        yield rest[0][0], [line.encode("utf-8") for _, line in rest]
+                        yield rest[0][0], [line.encode("utf-8", "replace") for _, line in rest]
                     break
 
 

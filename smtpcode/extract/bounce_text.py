@@ -83,8 +83,10 @@ _HEADER_LABELS = frozenset(
 _TRANSCRIPT_COMMAND = re.compile(
     r"\b(?:RCPT TO|RCPT_TO|MAIL FROM|MAIL_FROM|DATA|end of data|EHLO|HELO)\b", re.I
 )
-# The longest reply text kept from a notice, and the longest notice read.
+# The longest reply text kept from a notice (and the most lines of it), and the longest
+# notice read.
 MAX_TEXT = 2000
+MAX_REPLY_LINES = 200
 MAX_NOTICE_LINES = 5000
 
 
@@ -165,19 +167,23 @@ def _reply_in_block(block: list[tuple[int, str]]) -> tuple[Codes, str | None, in
         code = first[:3]
         indent = len(line) - len(line.lstrip())
         parts = [first]
+        size = len(first)
         raw_lines = first[3:4] == "-"
-        rest = block[i + 1 :]
-        for j, (_, more) in enumerate(rest):
+        for j in range(i + 1, len(block)):
+            if len(parts) >= MAX_REPLY_LINES or size >= MAX_TEXT:
+                break  # all that is kept of a reply (and each line may start one)
+            more = block[j][1]
             s = more.strip()
             if not s:
                 # Some MTAs (DragonFly's dma) put a blank line after each line of a
                 # multi-line reply: the reply goes on if the next line continues it.
-                if raw_lines and _continues(rest[j + 1 :], code):
+                if raw_lines and _continues(block, j + 1, code):
                     continue
                 break
             if raw_lines:
                 if s.startswith(code) and s[3:4] in ("-", " ", ""):
                     parts.append(s)
+                    size += len(s)
                     if s[3:4] != "-":
                         break
                     continue
@@ -186,27 +192,35 @@ def _reply_in_block(block: list[tuple[int, str]]) -> tuple[Codes, str | None, in
                     break
             if more[:1] in (" ", "\t") and len(more) - len(more.lstrip()) >= indent:
                 parts.append(s)
+                size += len(s)
                 continue
             break
         multi = len(parts) > 1 and all(p[:3] == code for p in parts)
         joined = ("\n" if multi else " ").join(parts)
         said, command = split_in_reply_to(joined)
-        if command is None:
-            command = _command_before(block, i) or stage_command(
-                " ".join(x for _, x in block[: i + 1])
-            )
         said = (said if multi else unflatten(said))[:MAX_TEXT]
         found = find_reply(said)
         if found is None or found.basic is None:
             continue
+        if command is None:
+            # (Only for the reply found: joining the lines above each candidate line
+            # would cost the square of the block's length.)
+            command = _command_before(block, i) or stage_command(
+                " ".join(x for _, x in block[: i + 1])
+            )
         enhanced = found.enhanced or enhanced_inside(said)
         return Codes(found.basic, enhanced, said), command, n
     return None
 
 
-def _continues(lines: list[tuple[int, str]], code: str) -> bool:
-    """Whether the first non-blank of these lines is a line of a reply with this code."""
-    for _, line in lines:
+# How many blank lines may separate two lines of one reply (see _reply_in_block).
+MAX_BLANKS = 4
+
+
+def _continues(lines: list[tuple[int, str]], start: int, code: str) -> bool:
+    """Whether the first non-blank line from `start` on (within MAX_BLANKS lines) is a
+    line of a reply with this code."""
+    for _, line in lines[start : start + MAX_BLANKS]:
         s = line.strip()
         if s:
             return s.startswith(code) and s[3:4] in ("-", " ", "")

@@ -22,11 +22,11 @@ One failure printed several ways (repr, str, traceback; a nested exception) is o
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 import re
 from typing import TYPE_CHECKING
 
+from smtpcode.codes import valid_basic
 from smtpcode.extract.base import LineFamily
 from smtpcode.extract.reader import decode
 from smtpcode.extract.reply_text import (
@@ -37,14 +37,19 @@ from smtpcode.extract.reply_text import (
     first_address,
     read_reply,
 )
+from smtpcode.extract.transcripts import python_literal
 from smtpcode.records import Reply
 
 if TYPE_CHECKING:
     from smtpcode.extract.session import Session
 
 # (550, b'...') with an optional 'recipient': key before it, as smtplib prints them.
+# The literal is read as runs of plain characters between escapes, each repeat
+# possessive: a repeated alternation ((?:[^'\\]|\\.)*) keeps a backtracking entry per
+# character, some 200 bytes each (a literal of 1 MB took 200 MB).
 _PY_REPLY = re.compile(
-    r"""(?:(['"])([^'"\s]{1,320})\1:\s*)?\(([2-5][0-9][0-9]),\s*(b'(?:[^'\\]|\\.)*'|b"(?:[^"\\]|\\.)*")"""
+    r"""(?:(['"])([^'"\s]{1,320})\1:\s*)?\(([2-5][0-9][0-9]),\s*"""
+    r"""(b'[^'\\]*+(?:\\.[^'\\]*+)*+'|b"[^"\\]*+(?:\\.[^"\\]*+)*+")"""
 )
 _SMTPLIB_CLASS = re.compile(r"SMTP[A-Za-z]{1,40}(?:Error|Refused|Exception)")
 _MARKERS = (
@@ -104,7 +109,7 @@ _PHPMAILER_EXTRA = " Additional SMTP info: "
 
 def _phpmailer(text: str, at: int) -> Codes | None:
     code = text[at + len(_PHPMAILER_CODE) : at + len(_PHPMAILER_CODE) + 3]
-    if not (code.isdigit() and code[0] in "2345"):
+    if valid_basic(code) is None or code[0] == "1":
         return None
     start = text.rfind(_PHPMAILER_DETAIL, 0, at)
     detail = text[start + len(_PHPMAILER_DETAIL) : at].strip() if start >= 0 else ""
@@ -118,10 +123,7 @@ def _phpmailer(text: str, at: int) -> Codes | None:
 
 
 def _py_text(code: str, literal: str) -> str | None:
-    try:
-        value = ast.literal_eval(literal)
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
-        return None
+    value = python_literal(literal)
     if not isinstance(value, bytes):
         return None
     lines = value.decode("utf-8", "replace").split("\n")

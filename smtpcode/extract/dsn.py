@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from smtpcode.extract.reply_text import enhanced_at_start, strip_address, unflatten
+from smtpcode.extract.reply_text import enhanced_at_start, first_word, strip_address, unflatten
 
 # Fields that identify a per-recipient block (RFC 3464 §2.3).
 _RECIPIENT_FIELDS = ("final-recipient", "original-recipient", "x-actual-recipient")
@@ -150,11 +150,10 @@ def parse_blocks(lines: list[tuple[int, str]]) -> list[RecipientStatus]:
             where, raw = fields["diagnostic-code"]
             dtype, said = _value_after_type(raw)
             diagnostic = unflatten(said) if said else None
+        # Fields may be there and empty ("Remote-MTA: DNS; ", "Action:"): no value.
         remote = fields.get("remote-mta")
-        remote_host = _value_after_type(remote[1])[1].split()[0] if remote and remote[1] else None
-        action = (
-            fields["action"][1].split()[0].lower() if fields.get("action", (0, ""))[1] else None
-        )
+        remote_host = first_word(_value_after_type(remote[1])[1]) if remote else None
+        action = first_word(fields["action"][1].lower()) if "action" in fields else None
         out.append(
             RecipientStatus(
                 recipient, action, status, diagnostic, dtype, remote_host, where, comment

@@ -10,9 +10,11 @@ recipient it names, or for the recipient an enclosing object names.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from smtpcode.codes import valid_basic
 from smtpcode.extract.base import LineFamily
 from smtpcode.extract.reader import decode
 from smtpcode.extract.reply_text import enhanced_at_start, find_reply, read_reply
@@ -66,6 +68,39 @@ MAX_DEPTH = 12
 MAX_NESTED = 1 << 20
 
 
+# What json.loads raises on input that is not JSON it can read: ValueError for a syntax
+# error, RecursionError for nesting deeper than the interpreter's stack (a thousand
+# levels), MemoryError for a document too big for what is left.
+JSON_ERRORS = (ValueError, RecursionError, MemoryError)
+# What load() returns for data that is not (readable) JSON; None is JSON's null.
+NOT_JSON: Any = object()
+
+
+# The escape of half a surrogate pair without its other half ("\ud800"): json.loads
+# makes it a lone surrogate, which no output encoding can write. It becomes U+FFFD.
+_LONE_SURROGATE = re.compile(
+    r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
+
+
+def _whole_characters(text: str) -> str:
+    return _LONE_SURROGATE.sub(r"\\ufffd", text) if "\\u" in text else text
+
+
+def load(data: str | bytes) -> Any:
+    """The JSON value of the data, or NOT_JSON: never raises, and no string in the value
+    holds a lone surrogate."""
+    if isinstance(data, bytes) and b"\\u" in data:
+        data = decode(data)
+    if isinstance(data, str):
+        data = _whole_characters(data)
+    try:
+        return json.loads(data)
+    except JSON_ERRORS:
+        return NOT_JSON
+
+
 def _lower_keys(node: dict[str, Any]) -> dict[str, Any]:
     return {str(k).lower(): v for k, v in node.items()}
 
@@ -94,9 +129,7 @@ def _codes(node: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
     for key in CODE_KEYS:
         value = node.get(key)
         if basic is None and isinstance(value, int | str) and str(value)[:1] in "2345":
-            digits = str(value).strip()
-            if len(digits) == 3 and digits.isdigit():
-                basic = digits
+            basic = valid_basic(str(value).strip())
     for key in STATUS_KEYS:
         value = node.get(key)
         if isinstance(value, str):
@@ -149,9 +182,8 @@ def _walk(
     if isinstance(value, str):
         s = value.strip()
         if s[:1] == "{" and len(s) < MAX_NESTED and '"' in s:
-            try:
-                nested = json.loads(s)
-            except ValueError:
+            nested = load(s)
+            if nested is NOT_JSON:
                 return
             yield from _walk(nested, line, input_name, service, inherited, depth + 1)
         return
@@ -185,7 +217,7 @@ def _walk(
 def extract_document(data: bytes, line: int, input_name: str | None) -> list[Reply] | None:
     """The replies of a whole JSON document (or of several concatenated), or None when
     the data is not JSON."""
-    text = decode(data)
+    text = _whole_characters(decode(data))
     decoder = json.JSONDecoder()
     replies: list[Reply] = []
     at = 0
@@ -197,7 +229,7 @@ def extract_document(data: bytes, line: int, input_name: str | None) -> list[Rep
             break
         try:
             value, at = decoder.raw_decode(text, at)
-        except ValueError:
+        except JSON_ERRORS:
             if not parsed_any:
                 return None
             break
@@ -230,19 +262,15 @@ class JsonLines(LineFamily):
     def feed(self, line: bytes, lineno: int, session: Session) -> list[Reply]:
         stripped = line.strip()
         if stripped[:1] in (b"{", b"["):
-            try:
-                value = json.loads(stripped)
-            except ValueError:
+            value = load(stripped)
+            if value is NOT_JSON:
                 return []
             return list(walk(value, lineno, session.input))
         # A "key": "value" line of a pretty-printed document.
         text = decode(stripped).rstrip(",")
         key, _, value = text.partition(":")
         key = key.strip().strip('"')
-        try:
-            value = json.loads(value.strip())
-        except ValueError:
-            return []
+        value = load(value.strip())
         if not isinstance(value, str):
             return []
         if key in ("emailAddress", "email", "recipient"):

@@ -13,7 +13,9 @@ import binascii
 import codecs
 import html
 import re
+import warnings
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 # Nesting and part counts beyond these are not followed: no real bounce comes close.
 MAX_DEPTH = 8
@@ -108,14 +110,42 @@ def content_type(value: str | None) -> tuple[str, dict[str, str]]:
     return main, params
 
 
+# Codecs that read every byte string with "replace" and never yield a lone surrogate:
+# most messages use one of them, and their text needs no second look.
+_PLAIN_CODECS = frozenset(("utf-8", "ascii", "latin-1", "iso8859-1", "cp1252", "iso8859-15"))
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+@lru_cache(maxsize=64)
 def _codec(charset: str | None) -> str:
+    """The codec to read a part with: the one its charset names, if that is a text
+    encoding Python knows, else UTF-8. A message may name any codec at all: a
+    bytes-to-bytes one (zlib, base64, rot13, hex, uu) or a name holding NUL."""
     if charset:
         name = charset.strip().strip('"').lower()
         try:
-            return codecs.lookup(name).name
-        except LookupError:
-            pass
+            info = codecs.lookup(name)
+        except (LookupError, ValueError, TypeError):  # ValueError: a NUL in the name
+            return "utf-8"
+        if info._is_text_encoding:
+            return info.name
     return "utf-8"
+
+
+def decode_text(data: bytes, codec: str) -> str:
+    """The bytes as text in the codec, never failing: a codec that refuses the "replace"
+    handler (idna, undefined) or fails otherwise gives way to UTF-8, and lone surrogates
+    (utf-7, unicode_escape) become U+FFFD so the text can be written anywhere."""
+    if codec in _PLAIN_CODECS:
+        return data.decode(codec, "replace")
+    try:
+        with warnings.catch_warnings():
+            # unicode_escape warns of "invalid escape sequence": the message's, not ours.
+            warnings.simplefilter("ignore")
+            text = data.decode(codec, "replace")
+    except (UnicodeError, LookupError, ValueError, TypeError, MemoryError):
+        return data.decode("utf-8", "replace")
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def _decode_lines(
@@ -129,26 +159,28 @@ def _decode_lines(
             decoded = base64.b64decode(data + b"=" * (-len(data) % 4))
         except (binascii.Error, ValueError):
             decoded = b""
-        text = decoded.decode(codec, "replace").replace("\r\n", "\n").replace("\r", "\n")
+        text = decode_text(decoded, codec).replace("\r\n", "\n").replace("\r", "\n")
         return [(first, line) for line in text.split("\n")]
     if encoding == "quoted-printable":
         out: list[tuple[int, str]] = []
-        start, pending = first, b""
+        # Soft line breaks join lines: their pieces are gathered and joined once.
+        start, pending = first, list[bytes]()
         for n, line in enumerate(raw, first):
             if not pending:
                 start = n
             stripped = line.rstrip(b" \t")
             if stripped.endswith(b"="):
-                pending += stripped[:-1]
+                pending.append(stripped[:-1])
                 continue
-            piece = binascii.a2b_qp(pending + line)
-            pending = b""
-            for k, text_line in enumerate(piece.decode(codec, "replace").split("\n")):
+            pending.append(line)
+            piece = binascii.a2b_qp(b"".join(pending))
+            pending = []
+            for k, text_line in enumerate(decode_text(piece, codec).split("\n")):
                 out.append((start, text_line.rstrip("\r")) if k == 0 else (start, text_line))
         if pending:
-            out.append((start, binascii.a2b_qp(pending).decode(codec, "replace")))
+            out.append((start, decode_text(binascii.a2b_qp(b"".join(pending)), codec)))
         return out
-    return [(n, line.decode(codec, "replace")) for n, line in enumerate(raw, first)]
+    return [(n, decode_text(line, codec)) for n, line in enumerate(raw, first)]
 
 
 def html_to_lines(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:

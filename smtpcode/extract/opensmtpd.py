@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING
 
 from smtpcode.extract.base import LineFamily
 from smtpcode.extract.reader import decode
-from smtpcode.extract.reply_text import command_in, field_after, first_address, read_reply
+from smtpcode.extract.reply_text import (
+    command_in,
+    field_after,
+    first_address,
+    first_word,
+    read_reply,
+)
 from smtpcode.records import Reply
 
 if TYPE_CHECKING:
@@ -46,7 +52,7 @@ class OpenSmtpd(LineFamily):
             recipient = _angled(text, " to")
             said = _quoted(text, "stat")
             relay = _quoted(text, "relay")
-            host = relay.split(None, 1)[0] if relay else None
+            host = first_word(relay) if relay else None
             direction = "outbound"
         if not said:
             return []

@@ -17,6 +17,7 @@ import re
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from smtpcode.codes import valid_enhanced
 from smtpcode.extract.base import LineFamily
 from smtpcode.extract.reader import decode
 from smtpcode.extract.reply_text import (
@@ -296,8 +297,8 @@ class Postfix(LineFamily):
         else:
             command = None
             basic, enhanced, what = _codes(what)
-        if enhanced is None and dsn and dsn[:1] in "245":
-            enhanced = dsn
+        if enhanced is None and dsn:
+            enhanced = valid_enhanced(dsn)  # "dsn=5.1." in a cut-off line is no code
         return [
             new_reply(
                 basic,

@@ -7,13 +7,11 @@ which command the next reply answers.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING
 
 from smtpcode.extract.base import LineFamily
 from smtpcode.extract.reader import decode
 from smtpcode.extract.reply_text import REPLY_LINE
-from smtpcode.extract.session import MAX_REPLY_LINES
 
 if TYPE_CHECKING:
     from smtpcode.extract.session import Session
@@ -52,20 +50,18 @@ class RawReplies(LineFamily):
             return session.client_line(text.strip())
         code, sep, rest = m.group(1), m.group(2) or "", m.group(3) or ""
         held = session.held
-        if held is not None and session.code is None and _continues(held, code):
+        if held is not None and session.code is None and _continues(held, code, session):
             # The next line of a reply an exception text began ("Error: Invalid login:
             # 535-5.7.8 ... go to", then "535 5.7.8 https://..."): the same reply.
-            said = f"{code}{sep}{rest}".rstrip() if sep else code
-            session.held = dataclasses.replace(held, text=f"{held.text}\n{said}")
+            session.continue_held(f"{code}{sep}{rest}".rstrip() if sep else code)
             return []
         return session.server_line(code, sep, rest, lineno)
 
 
-def _continues(held: Reply, code: str) -> bool:
+def _continues(held: Reply, code: str, session: Session) -> bool:
     """Whether a reply line with this code continues the held reply: its last line is
     "NNN-..." with the same code."""
-    text = held.text
-    if not text or held.basic != code:
+    if not held.text or held.basic != code:
         return False
-    last = text[text.rfind("\n") + 1 :]
-    return last[:3] == code and last[3:4] == "-" and text.count("\n") < MAX_REPLY_LINES
+    last = session.held_last_line()
+    return last[:3] == code and last[3:4] == "-"

@@ -261,6 +261,12 @@ def all_addresses(text: str) -> list[str]:
     return [text[a:b] for a, b in address_spans(text)]
 
 
+def first_word(value: str) -> str | None:
+    """The first word of a field's value; None when the value is empty or blank."""
+    words = value.split(None, 1)
+    return words[0] if words else None
+
+
 def strip_address(value: str) -> str | None:
     """An address as logs and DSN fields write it: "<a@b>", "rfc822; a@b", '"a@b"'."""
     v = value.strip()

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from smtpcode.codes import valid_enhanced
 from smtpcode.extract.base import LineFamily
 from smtpcode.extract.reader import decode
 from smtpcode.extract.reply_text import (
     all_addresses,
     field_after,
     find_reply,
+    first_word,
     read_reply,
     unflatten,
 )
@@ -52,12 +54,11 @@ class Sendmail(LineFamily):
             stat = stat[10:]
         found = read_reply(said) if said else find_reply(stat)
         basic = found.basic if found else None
-        enhanced = (found.enhanced if found else None) or (
-            dsn if dsn and dsn[:1] in "245" else None
-        )
+        enhanced = (found.enhanced if found else None) or valid_enhanced(dsn)
         body = (found.text if found and found.basic else None) or stat.strip() or None
         relay = _field(text, " relay=")
-        host = relay.split(None, 1)[0].rstrip(".") if relay and not relay.startswith("[") else None
+        host = first_word(relay) if relay and not relay.startswith("[") else None
+        host = host.rstrip(".") or None if host else None
         to = _field(text, " to=") or ""
         recipients: list[str | None] = [*all_addresses(to)[:MAX_RECIPIENTS]] or [None]
         return [

@@ -5,14 +5,19 @@ transcripts) and used by the others to keep the output in input order.
 
 from __future__ import annotations
 
+import dataclasses
+
 from smtpcode.extract.reply_text import COMMANDS, enhanced_at_start, first_address
 from smtpcode.records import Reply
 
 # Accepted recipients remembered per transaction; a session with more is unusual and
 # the list only serves to name the one recipient an end-of-DATA reply concerns.
 MAX_ACCEPTED = 100
-# A multi-line reply longer than this is cut (RFC 5321 servers send a few dozen lines).
-MAX_REPLY_LINES = 1000
+# What a multi-line reply keeps: RFC 5321 servers send a few dozen short lines; the
+# lines beyond these bounds are read and dropped, and the reply says it was cut
+# (Reply.truncated). Without a bound, 300 lines of 1 MB would all be held at once.
+MAX_REPLY_LINES = 200
+MAX_REPLY_TEXT = 64 * 1024
 # How many lines back a reply counts as the same one printed again (seen_recently).
 DEDUPE_WINDOW = 3
 
@@ -24,8 +29,14 @@ class Session:
         "accepted",
         "code",
         "command",
+        "cut",
         "direction",
         "held",
+        "held_cut",
+        "held_last",
+        "held_lines",
+        "held_more",
+        "held_size",
         "in_data",
         "input",
         "last",
@@ -34,6 +45,7 @@ class Session:
         "mta",
         "rcpt",
         "remote_host",
+        "size",
         "start",
     )
 
@@ -41,6 +53,8 @@ class Session:
         self.input = input_name
         self.code: str | None = None  # the code of the multi-line reply being assembled
         self.lines: list[str] = []
+        self.size = 0  # characters in lines
+        self.cut = False  # lines were dropped or cut short (the bounds above)
         self.start = 0
         self.mta: str | None = None  # the software whose transcript this is, where known
         # The server a client transcript shows it connected to, and the direction its
@@ -56,12 +70,43 @@ class Session:
         # A reply that later lines may still complete (an exception's properties, a
         # delivery status block's fields); emitted by the next flush.
         self.held: Reply | None = None
+        # Reply lines that continue the held reply's text (see continue_held), kept in a
+        # list and joined once: adding each to the text would copy it every time.
+        self.held_more: list[str] = []
+        self.held_last = ""  # the last of them, kept or not
+        self.held_lines = 0  # lines of the held text, with those in held_more
+        self.held_size = 0  # characters of the same
+        self.held_cut = False
 
     def hold(self, reply: Reply) -> list[Reply]:
         """Keep a reply back until the lines that complete it have been read."""
         out = self.flush()
         self.held = reply
+        text = reply.text or ""
+        self.held_lines = text.count("\n") + 1
+        self.held_size = len(text)
+        self.held_last = text[text.rfind("\n") + 1 :]
         return out
+
+    def held_last_line(self) -> str:
+        """The last line of the held reply's text, with the lines that continue it."""
+        if self.held_more or self.held_cut:
+            return self.held_last
+        text = self.held.text if self.held is not None else None
+        return text[text.rfind("\n") + 1 :] if text else ""
+
+    def continue_held(self, line: str) -> None:
+        """One more line of the held reply's text; beyond the bounds it is dropped."""
+        self.held_last = line
+        if self.held_lines >= MAX_REPLY_LINES or self.held_size >= MAX_REPLY_TEXT:
+            self.held_cut = True
+            return
+        if self.held_size + len(line) > MAX_REPLY_TEXT:
+            line = line[: MAX_REPLY_TEXT - self.held_size]
+            self.held_cut = True
+        self.held_more.append(line)
+        self.held_lines += 1
+        self.held_size += len(line) + 1
 
     # -- the client side ------------------------------------------------------------
 
@@ -95,8 +140,16 @@ class Session:
         if self.code is None:
             self.code = code
             self.start = lineno
-        if len(self.lines) < MAX_REPLY_LINES:
-            self.lines.append(f"{code}{sep}{rest}" if sep else code)
+        size = self.size
+        if len(self.lines) < MAX_REPLY_LINES and size < MAX_REPLY_TEXT:
+            line = f"{code}{sep}{rest}" if sep else code
+            if size + len(line) > MAX_REPLY_TEXT:
+                line = line[: MAX_REPLY_TEXT - size]
+                self.cut = True
+            self.lines.append(line)
+            self.size = size + len(line) + 1
+        else:
+            self.cut = True
         if sep != "-":
             out += self.flush()
         return out
@@ -107,6 +160,14 @@ class Session:
         out = self._assembled()
         if self.held is not None:
             held, self.held = self.held, None
+            if self.held_more or self.held_cut:
+                text = "\n".join([held.text or "", *self.held_more])
+                held = dataclasses.replace(
+                    held, text=text, truncated=held.truncated or self.held_cut
+                )
+                self.held_more = []
+                self.held_cut = False
+            self.held_lines = self.held_size = 0
             if held.basic or held.enhanced:
                 out.append(held)
         return out
@@ -128,9 +189,12 @@ class Session:
             reporter=self.mta,
             remote_host=self.remote_host,
             direction=self.direction,
+            truncated=self.cut,
         )
         self.code = None
         self.lines = []
+        self.size = 0
+        self.cut = False
         if code == "354" and self.command in ("DATA", "BDAT"):
             self.in_data = True
         elif (

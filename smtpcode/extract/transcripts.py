@@ -10,6 +10,7 @@ each reply answers, and the recipient for a RCPT.
 from __future__ import annotations
 
 import ast
+import warnings
 from typing import TYPE_CHECKING
 
 from smtpcode.extract.base import LineFamily
@@ -32,15 +33,45 @@ _PHPMAILER_SERVER = (b"SERVER -> CLIENT:", b"FROM SERVER:")
 _PHPMAILER_CLIENT = (b"CLIENT -> SERVER:",)
 
 
+# The longest Python literal read: Python's parser takes some 250 bytes of memory per
+# byte of source, and a reply is a few hundred bytes. A longer literal is cut.
+MAX_LITERAL = 16 * 1024
+# What ast.literal_eval raises on what is not a literal it can read.
+_LITERAL_ERRORS = (ValueError, TypeError, SyntaxError, MemoryError, RecursionError)
+
+
+def python_literal(literal: str) -> object:
+    """The value of a Python literal (smtplib's b'...' replies), or None when it is not
+    one; a literal longer than MAX_LITERAL is read cut short, closed with its quote."""
+    literal = literal.strip()
+    if len(literal) > MAX_LITERAL:
+        body, quote = literal[: MAX_LITERAL - 1], literal[-1]
+        if literal[:2] not in ("b'", 'b"') or quote != literal[1]:
+            return None
+        # The cut may split an escape ("\x4"): drop what is left of it.
+        for drop in range(4):
+            value = python_literal(body[: len(body) - drop] + quote)
+            if value is not None:
+                return value
+        return None
+    try:
+        with warnings.catch_warnings():
+            # "invalid escape sequence" for b'\(' and the like: the input's, not ours.
+            warnings.simplefilter("ignore")
+            return ast.literal_eval(literal)
+    except _LITERAL_ERRORS:
+        return None
+
+
 def _python_bytes(literal: str) -> str | None:
     """The text of a Python bytes literal as smtplib's debug output prints it."""
-    try:
-        value = ast.literal_eval(literal.strip())
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
-        return None
+    value = python_literal(literal)
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
-    return value if isinstance(value, str) else None
+    if isinstance(value, str):
+        # A str literal may spell a lone surrogate ('\ud800'): no output could write it.
+        return value.encode("utf-8", "replace").decode("utf-8")
+    return None
 
 
 class Transcripts(LineFamily):
