@@ -141,6 +141,22 @@ class ClientErrors(LineFamily):
             head.startswith(b"at ") and line[:1] in (b" ", b"\t")
         )
 
+    def keeps(self, line: bytes, session: Session) -> bool:
+        head = line.lstrip()
+        if head.startswith(_STACK_FRAMES) or head.startswith(_PROPERTIES):
+            return session.held is not None or head.startswith(b"response:")
+        text = decode(line)
+        if (", b'" in text or ', b"' in text) and _PY_REPLY.search(text):
+            return True
+        return self._reply_in(text) is not None
+
+    def take(self, line: bytes, lineno: int, session: Session) -> list[Reply] | None:
+        # A line that names an error but holds no reply this family can read goes to
+        # the finder (extract/candidates), which weighs its context.
+        if not self.claims(line) or not self.keeps(line, session):
+            return None
+        return self.feed(line, lineno, session)
+
     def feed(self, line: bytes, lineno: int, session: Session) -> list[Reply]:
         if line.lstrip().startswith(_STACK_FRAMES):
             return []  # a stack trace between an error and its properties

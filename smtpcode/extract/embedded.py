@@ -26,6 +26,15 @@ class Embedded(LineFamily):
     def claims(self, line: bytes) -> bool:
         return any(m in line for m in MARKERS)
 
+    def keeps(self, line: bytes, session: Session) -> bool:
+        return bool(self.feed(line, 0, session))
+
+    def take(self, line: bytes, lineno: int, session: Session) -> list[Reply] | None:
+        if not self.claims(line):
+            return None
+        out = self.feed(line, lineno, session)
+        return out or None  # nothing found: the finder reads the line
+
     def feed(self, line: bytes, lineno: int, session: Session) -> list[Reply]:
         text = decode(line)
         for marker in MARKERS:

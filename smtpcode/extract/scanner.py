@@ -18,6 +18,7 @@ from itertools import chain
 from typing import TYPE_CHECKING, BinaryIO, cast
 
 from smtpcode.extract import bounce, esp_json
+from smtpcode.extract.candidates import MAX_PARAGRAPH, Finder
 from smtpcode.extract.client_errors import ClientErrors
 from smtpcode.extract.dsn_fields import DsnFields
 from smtpcode.extract.embedded import Embedded
@@ -120,6 +121,8 @@ class Scanner:
         # the input ended with a line-local family reading and nothing pending.
         self.strays = 0
         self.resumable = False
+        # Replies found anywhere in the lines no family took (extract/candidates).
+        self.finder = Finder(self.session) if fmt == "auto" else None
 
     # -- entry points -----------------------------------------------------------------
 
@@ -189,14 +192,32 @@ class Scanner:
         sticky = families[0]
         take = sticky.take
         auto = self.fmt == "auto"
+        # Lines no family took, read by the finder a paragraph at a time (candidates).
+        finder = self.finder
+        stray: list[tuple[int, bytes]] = []
         # Whether the sticky family may read stretches of lines at once (see _numbered).
         bulks = hint is not None and sticky.bulks
         for n, raw in chain([(lineno, line)], rest):
             if isinstance(raw, list):
                 # Replies the sticky family read in bulk, the last on line n.
+                if stray:
+                    yield from self._paragraph(stray)
                 session.note(raw, n)
                 yield from raw
                 continue
+            if (
+                stray
+                and not self._claimed(raw, sticky)
+                and raw[:1] != b">"
+                and not raw.startswith(b"From ")
+            ):
+                # Only lines no family claims join the paragraph; the others end it.
+                stray.append((n, raw))
+                if len(stray) >= MAX_PARAGRAPH:
+                    yield from self._paragraph(stray)
+                continue
+            if stray:
+                yield from self._paragraph(stray)
             out = take(raw, n, session)
             if out is None:
                 for family in families:
@@ -221,6 +242,15 @@ class Scanner:
                         # Only lines come once no family reads in bulk.
                         yield from self._mailbox(n, raw, cast("Iterator[tuple[int, bytes]]", rest))
                         return
+                    quoted = _unquoted(raw)
+                    if quoted is not None:
+                        out = self._quoted(quoted, n)
+                        if out is not None:
+                            session.note(out, n)
+                            yield from out
+                            continue
+                    if auto and finder is not None:
+                        stray.append((n, raw))
                     if bulks:
                         hint.family = sticky  # type: ignore[union-attr]
                     continue
@@ -235,8 +265,34 @@ class Scanner:
                 # gives is then what the sticky family's take() gives for it alone.
                 idle = session.code is None and session.held is None
                 hint.family = sticky if idle else None  # type: ignore[union-attr]
+        if stray:
+            yield from self._paragraph(stray)
         self.resumable = sticky.line_local and session.code is None and session.held is None
         yield from session.flush()
+
+    def _claimed(self, raw: bytes, sticky: LineFamily) -> bool:
+        """Whether a family would take the line (asked while a paragraph is open)."""
+        if sticky.claims(raw) and sticky.keeps(raw, self.session):
+            return True
+        return any(f.claims(raw) and f.keeps(raw, self.session) for f in self.families)
+
+    def _paragraph(self, stray: list[tuple[int, bytes]]) -> Iterator[Reply]:
+        """What the finder reads in a paragraph of lines no family took; empties it."""
+        assert self.finder is not None
+        found = self.finder.paragraph(stray)
+        last = stray[-1][0]
+        stray.clear()
+        self.session.note(found, last)
+        return iter(found)
+
+    def _quoted(self, inner: bytes, n: int) -> list[Reply] | None:
+        """A line quoted in a mail ("> Status: 5.1.1", "> 550 ..."): read as its inner
+        line by the family that takes that, if one does."""
+        for family in self.families:
+            out = family.take(inner, n, self.session)
+            if out is not None:
+                return out
+        return None
 
     # -- documents ---------------------------------------------------------------------
 
@@ -354,6 +410,16 @@ def _is_json(line: bytes) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _unquoted(line: bytes) -> bytes | None:
+    """A line of mail quoting ("> text", ">> text") without its quote marks."""
+    if line[:1] != b">":
+        return None
+    inner = line.lstrip(b">")
+    if inner[:1] == b" ":
+        inner = inner[1:]
+    return inner if inner.strip() else None
 
 
 def _mbox_from(line: bytes) -> bool:

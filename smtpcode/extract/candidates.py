@@ -1,0 +1,606 @@
+"""Replies wherever people paste them: every reply-shaped span is a candidate, and what
+surrounds it decides.
+
+The line families read the formats they know (a Postfix log, a swaks transcript, a
+bounce); everything they leave goes here, a paragraph of consecutive lines at a time.
+Two readings:
+
+- A reply that opens a line once its decoration is set aside (quote marks, a timestamp,
+  bracketed tags, "smtp:", "S:", "<", "Got:", "└──"): the line is what the server sent,
+  assembled with its continuation lines by the session as a raw transcript is; a line
+  whose decoration is followed by an SMTP verb is what the client sent.
+- A reply inside a sentence, an exception's text or a JSON fragment: each code that
+  stands alone is a candidate, paired with the enhanced code after it ("550 5.1.1",
+  "550-5.1.1", "(550, b'5.1.1", "550 cuda_nsu 5.1.1", "550 Denied (#5.7.1)"), and kept
+  only when its context says reply: the words before it ("said:", "error:", a quote or a
+  separator), SMTP wording after it, an enhanced code that agrees with it.
+
+What a text repeats is counted once: the same reply printed again by a wrapper, a code
+echoed without its text ("responseCode: 535", "got code 550"), a status field beside the
+reply it summarises, a remote banner or a relay's own status in front of the reply it
+quotes.
+
+Every pattern here is linear on adversarial input (bounded repeats, no nested ones).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, NamedTuple
+
+from smtpcode.extract.postfix import split_in_reply_to
+from smtpcode.extract.reader import decode
+from smtpcode.extract.reply_text import COMMANDS, command_in, first_address
+from smtpcode.records import Reply
+
+if TYPE_CHECKING:
+    from smtpcode.extract.session import Session
+
+# A paragraph longer than this is read in parts (a long run of lines no family knows).
+MAX_PARAGRAPH = 200
+# How many lines back a reply found here counts as the same one printed again.
+ECHO_WINDOW = 60
+
+# -- what opens a line ----------------------------------------------------------------
+
+# Decoration before what a line says: one token at a time. Bracketed tags, "word:" tags,
+# timestamps, arrows and quote marks, level names in capitals.
+_DECORATION = re.compile(
+    r"""[ \t]*+(?:
+        \[[^\]\n]{0,100}\]
+      | \([^)\n]{0,60}\)
+      | [A-Za-z][\w./-]{0,40}(?:\[\d{1,10}\])?:(?=[ \t]|\Z)
+      | \d[\d./:,T+Z-]{0,30}(?![\w])
+      | (?:<<<|>>>|<<|>>|<--|-->|->|<-|[<>|*=~#»›-]|[\u2500-\u257f]{1,4}|\u2022)
+        (?=[ \t\d\w\u2500-\u257f]|\Z)
+      | [A-Z]{3,10}(?=[ \t])
+    )""",
+    re.VERBOSE,
+)
+_MAX_DECORATION = 12
+_REPLY_AT = re.compile(r"([2-5][0-9][0-9])(?:([ -])(.*)|[ \t]*)\Z", re.DOTALL)
+_ENHANCED_AT = re.compile(r"#?([245]\.[0-9]{1,3}\.[0-9]{1,3})(?![0-9]|\.[0-9]|[\w])")
+_VERB_AT = re.compile(r"([A-Za-z]{4,8})(?=[ \t:]|\Z)")
+
+# -- codes inside text ----------------------------------------------------------------
+
+# A basic code that stands alone: not part of a number, a word, a version, an address,
+# a time or a date, and followed by what follows a reply code.
+_BASIC = re.compile(
+    r"(?<![\w.\\/@%$+&])(?<!\w[:,])(?<![A-Za-z0-9]-)"
+    r"([2-5][0-9][0-9])"
+    r"(?=-(?:[2-5]\.[0-9]|[2-5][0-9][0-9][ -]|[^0-9])|[ \t:,;'\")\]}>`]|\.(?![0-9])|\Z)"
+)
+_ENHANCED = re.compile(r"(?<![\w.\\/@])#?([245]\.[0-9]{1,3}\.[0-9]{1,3})(?![0-9]|\.[0-9]|[\w])")
+# Between a basic code and its enhanced code: separators, a quote or a bytes literal's
+# opening, the code said twice, one vendor token (Barracuda's "550 cuda_nsu 5.1.1").
+_PAIR = re.compile(
+    r"[ \t:,\-]{0,4}(?:[bu]?['\"])?[ \t]{0,2}"
+    r"(?:([2-5][0-9][0-9])[ -][ \t]{0,2})?"
+    r"(?:[a-z_]{2,20}[ \t]{1,2})?"
+    r"#?([245]\.[0-9]{1,3}\.[0-9]{1,3})(?![0-9]|\.[0-9]|[\w])"
+)
+# An enhanced code a reply's text marks after it: qmail's "(#5.7.1)", "[#4.1.9]".
+_MARKED = re.compile(r"[(\[]#([245]\.[0-9]{1,3}\.[0-9]{1,3})[)\]]")
+
+# Words before a code that make it a reply; punctuation alone (a quote, a colon) only
+# does with SMTP wording after the code.
+_INTRODUCED = re.compile(
+    r"(?:said|reply|replied|response|responded(?: with)?|answer(?:ed)?|error|err|errors"
+    r"|failed|failure|fail|reason|message|msg|returned|returns|return|got|get|getting"
+    r"|receive|received|receiving|smtp|diagnostic-code|stat|smtpmsg|reject"
+    r"|rejected|refused|denied|exception|deferred|bounced|bounce|server|says|saying"
+    r"|smtpreply|detail|details|info|result|Fatal\w{0,10}|Error\w{0,20})"
+    r"""[ \t]*[:;=>-]?[ \t]*["'`(\[]?[ \t]*\Z"""
+    r"""|(?:=>|->|-->|<--|<<<|>>>|<<|<|└──|S:)[ \t]*\Z""",
+    re.IGNORECASE,
+)
+_PUNCTUATED = re.compile(r"""[:;"'`(\[>*|,][ \t]*\Z""")
+# A log's key=value field other than a reply's: "S=517" (a size), "pid=554".
+_OTHER_FIELD = re.compile(r"(?<![\w-])([A-Za-z_][\w-]{0,20})=[\"']?\Z")
+_REPLY_FIELDS = frozenset(
+    [
+        "stat",
+        "code",
+        "smtpstatus",
+        "reply",
+        "response",
+        "error",
+        "err",
+        "msg",
+        "message",
+        "reason",
+        "smtpmsg",
+        "smtpcode",
+        "smtp_code",
+        "smtp-code",
+        "diag",
+        "diagnostic",
+    ]
+)
+# Words before a code that make it something else: a port, a line number, a version,
+# an HTTP status, a code that was expected rather than received.
+_NOT_A_REPLY = re.compile(
+    r"(?:\b(?:port|ports|line|lines|version|versions|ver|rev|release|v|http|https|pid|uid"
+    r"|gid|id|expected|expecting|expect|expects|status|statuscode|http_code|page|issue|pr"
+    r"|number|no|nr|size|length|timeout|after|top|over|under|than|about|around|only|of"
+    r"|and|or|to be|was|were|sent|send|sending|has|have|had|by|from|in|at|on|per|each"
+    r"|every|all|code)\b"
+    r"|HTTP/[0-9.]{1,3}|#)[ \t]*[:=]?[ \t]*[\"'`(]?[ \t]*\Z",
+    re.IGNORECASE,
+)
+# After "code" a number is a reply when nothing else says what it is: "got code 550",
+# "SMTP code: 554"; but "expected response code 250" is the one the client wanted.
+_CODE_WORD = re.compile(
+    r"(?:(?:got|received|returned|smtp|reply|response|error|status)[ \t]*code"
+    r"|responsecode|smtpstatus|smtpcode|code=)[ \t]*[:=]?[ \t]*[\"'(]?[ \t]*\Z",
+    re.IGNORECASE,
+)
+_EXPECTED = re.compile(r"expect\w{0,3}\W{0,4}(?:\w{1,10}\W{1,4}){0,3}\Z", re.IGNORECASE)
+# Nouns that make the number before them a count.
+_COUNTED = frozenset(
+    [
+        "emails",
+        "email",
+        "messages",
+        "mails",
+        "people",
+        "users",
+        "recipients",
+        "errors",
+        "series",
+        "ms",
+        "msec",
+        "s",
+        "sec",
+        "secs",
+        "seconds",
+        "minutes",
+        "hours",
+        "days",
+        "weeks",
+        "months",
+        "years",
+        "mb",
+        "kb",
+        "gb",
+        "bytes",
+        "byte",
+        "lines",
+        "times",
+        "px",
+        "chars",
+        "characters",
+        "items",
+        "records",
+        "requests",
+        "points",
+        "percent",
+        "per",
+        "dollars",
+        "euros",
+        "words",
+        "tries",
+        "attempts",
+        "retries",
+        "connections",
+        "domains",
+        "accounts",
+        "tests",
+        "passed",
+        "failed",
+        "and",
+        "or",
+        "to",
+        "of",
+        "x",
+        "steps",
+        "files",
+        "packages",
+    ]
+)
+# Words that a reply's text uses and prose about counts seldom does.
+_SMTP_WORDS = re.compile(
+    r"\b(?:ok|okay|ready|esmtp|smtp|service|user|users|mailbox|mailboxes|recipient|sender"
+    r"|address|rejected|reject|denied|refused|unknown|relay|relaying|authentication|auth"
+    r"|authenticated|unauthenticated|login|password|credentials|spam|blocked|blacklisted"
+    r"|blocklist|listed|policy|try|later|temporarily|temporary|greylist\w*|greylisting"
+    r"|quota|full|exceeded|syntax|command|unrecognized|failed|failure|access|unavailable"
+    r"|permission|permissions|permitted|accepted|accepting|queued|bye|closing|go ahead"
+    r"|start|tls|starttls|hello|helo|ehlo|requested|action|mail|domain|host|local|invalid"
+    r"|disabled|limit|limits|rate|too many|connection|dns|reverse|spf|dkim|dmarc"
+    r"|verification|callout|protocol|granted|flushed|error|not|no such|exist|exists"
+    r"|allowed|message|denied|internal|unable|cannot|can't|must|need|required|rcpt|data"
+    r"|transaction|timeout|sending|unsolicited|prohibited|forbidden|welcome|server)\b",
+    re.IGNORECASE,
+)
+# Enhanced codes the registry defines (RFC 3463 and later): the highest detail of each
+# subject. A bare enhanced code outside them is a version number more often than not.
+_REGISTRY_DETAIL = {0: 0, 1: 10, 2: 4, 3: 6, 4: 7, 5: 6, 6: 10, 7: 30}
+# Words before a bare enhanced code that make it a status.
+_STATUS_BEFORE = re.compile(
+    r"(?:dsn=|status=|status:|status\"?:[ \t]*\"|code\"?:[ \t]*\"|#|\(#|\[#|smtp;|said:"
+    r"|error:|reply:|response:|code:|err:)[ \t]*\Z",
+    re.IGNORECASE,
+)
+_VERSION_BEFORE = re.compile(
+    r"(?:\b(?:version|versions|ver|v|release|from|to|and|php|python|node|ruby|java"
+    r"|upgrade|upgraded|bump|bumped|update|updated|install|installed|using|on|of|in)"
+    r"|[@=v])[ \t]*[`'\"]?[ \t]*\Z",
+    re.IGNORECASE,
+)
+
+
+class _Candidate(NamedTuple):
+    basic: str | None
+    enhanced: str | None
+    text: str
+    line: int
+    # Only the code, no text ("(535)", "code=550"): an echo when the text has the reply.
+    code_only: bool
+    # Whether an enhanced code stands alone here (a status field, qmail's "(#5.1.2)").
+    bare: bool
+    command: str | None
+    recipient: str | None
+
+
+def _registry(enhanced: str) -> bool:
+    _, subject, detail = enhanced.split(".")
+    top = _REGISTRY_DETAIL.get(int(subject))
+    return top is not None and int(detail) <= top
+
+
+def _unescape(text: str) -> list[str]:
+    """A line's logical lines: JSON and Python escapes written out ("\\n" ends a line)."""
+    if "\\" in text:
+        text = (
+            text.replace("\\r\\n", "\n")
+            .replace("\\n", "\n")
+            .replace("\\r", "")
+            .replace('\\"', '"')
+            .replace("\\/", "/")
+            .replace("\\t", " ")
+        )
+    return text.split("\n")
+
+
+def _open_line(text: str) -> tuple[int, str] | None:
+    """Where what the line says starts once its decoration is set aside, and whether it
+    is a reply ("reply"), an enhanced status ("status") or a command ("verb")."""
+    pos = 0
+    end = len(text)
+    for _ in range(_MAX_DECORATION):
+        while pos < end and text[pos] in " \t":
+            pos += 1
+        if pos >= end:
+            return None
+        c = text[pos]
+        if c in "2345":
+            if _REPLY_AT.match(text, pos):
+                return pos, "reply"
+            if _ENHANCED_AT.match(text, pos):
+                return pos, "status"
+        elif c.isalpha() and c.isupper():
+            v = _VERB_AT.match(text, pos)
+            if v is not None and v.group(1) in COMMANDS:
+                return pos, "verb"
+        m = _DECORATION.match(text, pos)
+        if m is None or m.end() == pos:
+            return None
+        pos = m.end()
+    return None
+
+
+class Finder:
+    """Reads the paragraphs of lines no family took, for one input."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        # Replies found here lately: (basic, enhanced, text key) -> line.
+        self._recent: dict[tuple[str | None, str | None, str], int] = {}
+        self._recent_basics: dict[str, int] = {}
+
+    def paragraph(self, lines: list[tuple[int, bytes]]) -> list[Reply]:
+        session = self.session
+        out: list[Reply] = []
+        candidates: list[_Candidate] = []
+        logical: list[tuple[int, str]] = []
+        for n, raw in lines:
+            for part in _unescape(decode(raw)):
+                logical.append((n, part))
+        i = 0
+        while i < len(logical):
+            n, text = logical[i]
+            i += 1
+            opened = _open_line(text)
+            if opened is not None and opened[1] == "reply":
+                said = text[opened[0] :].rstrip()
+                m = _REPLY_AT.match(said)
+                if m is not None and self._plausible_opening(said, text[: opened[0]]):
+                    code, sep, rest = m.group(1), m.group(2) or "", m.group(3) or ""
+                    rest = rest.rstrip("\"'`")
+                    if rest[:4] in (code + " ", code + "-"):
+                        rest = rest[4:]  # the code said twice: "550 550 5.1.1"
+                    session.in_data = False
+                    out += session.server_line(code, sep, rest, n)
+                    continue
+            if opened is not None and opened[1] == "verb":
+                out += session.client_line(text[opened[0] :].strip())
+                continue
+            out += session.flush()
+            found, i = self._inside(logical, i - 1, opened)
+            candidates += found
+        # Echoes among the candidates go first, then they join what the session gave.
+        kept = self._decide(candidates, out)
+        merged = sorted(out + kept, key=lambda r: r.line or 0)
+        for reply in merged:
+            self._remember(reply)
+        return merged
+
+    # -- a reply that opens a line -----------------------------------------------------
+
+    def _plausible_opening(self, said: str, decoration: str) -> bool:
+        """A code that opens a line after decoration is a reply unless what follows
+        makes it a count ("250 emails were sent") or a bare number."""
+        rest = said[3:]
+        if not rest.strip() or rest[:1] == "-":
+            return True
+        word = rest.split(None, 1)[0].strip(".,;:!?\"'").lower() if rest.split() else ""
+        if word in _COUNTED:
+            return False
+        if _ENHANCED_AT.match(rest.lstrip(" -")):
+            return True
+        # Plain prose that happens to start with a number needs SMTP wording.
+        return bool(decoration.strip()) or bool(_SMTP_WORDS.search(rest[:120]))
+
+    # -- replies inside text -----------------------------------------------------------
+
+    def _inside(
+        self, logical: list[tuple[int, str]], i: int, opened: tuple[int, str] | None
+    ) -> tuple[list[_Candidate], int]:
+        """The candidates of logical line i (and the lines that continue them); returns
+        them and the index of the next line to read."""
+        n, text = logical[i]
+        found: list[_Candidate] = []
+        nxt = i + 1
+        taken_until = -1
+        for m in _BASIC.finditer(text):
+            start = m.start(1)
+            if start < taken_until:
+                continue
+            code = m.group(1)
+            candidate, used = self._basic_at(text, start, code, n, logical, i)
+            if candidate is None:
+                continue
+            taken_until = used
+            # Lines that go on with the same reply: "535-5.7.8 ..." then "535 5.7.8 ...",
+            # or Gmail's "5.7.8 https://..." continuations.
+            while nxt < len(logical) and _continues(logical[nxt][1], code, candidate.enhanced):
+                candidate = candidate._replace(text=f"{candidate.text}\n{logical[nxt][1].strip()}")
+                nxt += 1
+            found.append(candidate)
+        for m in _ENHANCED.finditer(text):
+            start = m.start(1)
+            if start < taken_until:
+                continue
+            if any(c.basic is not None and c.enhanced == m.group(1) for c in found):
+                # the enhanced code of a reply already read on this line, said again
+                continue
+            bare = self._bare_at(text, m.start(), m.group(1), n, opened)
+            if bare is not None:
+                while nxt < len(logical) and _continues(logical[nxt][1], None, bare.enhanced):
+                    bare = bare._replace(text=f"{bare.text}\n{logical[nxt][1].strip()}")
+                    nxt += 1
+                found.append(bare)
+        found.sort(key=lambda c: text.find(c.text.split("\n", 1)[0][:20]))
+        return _drop_wrappers(found), nxt
+
+    def _basic_at(
+        self,
+        text: str,
+        start: int,
+        code: str,
+        n: int,
+        logical: list[tuple[int, str]],
+        i: int,
+    ) -> tuple[_Candidate | None, int]:
+        before = text[max(0, start - 60) : start]
+        after = text[start + 3 :]
+        if _EXPECTED.search(before):
+            return None, start + 3
+        pair = _PAIR.match(after)
+        enhanced: str | None = None
+        used = start + 3
+        if pair is not None and pair.group(1) in (None, code):
+            enhanced = pair.group(2)
+            used = start + 3 + pair.end()
+        elif after.strip(" \t\"'`") == "" and i + 1 < len(logical):
+            # "with message "550 \n5.7.1 Command rejected": the status on the next line
+            ahead = _ENHANCED_AT.match(logical[i + 1][1].lstrip())
+            if ahead is not None and ahead.group(1)[0] == code[0]:
+                enhanced = ahead.group(1)
+        if enhanced is None:
+            marked = _MARKED.search(after)
+            if marked is not None and marked.group(1)[0] == code[0]:
+                nxt = _BASIC.search(after)
+                if nxt is None or nxt.start() > marked.start():
+                    enhanced = marked.group(1)
+        said = _reply_text(text, start)
+        words = after.lstrip(" \t-:,'\"")
+        code_only = not words[:1].isalpha() and enhanced is None
+        if code_only:
+            tail = after.lstrip()
+            if tail[:1] and tail[:1].isdigit():
+                return None, start + 3
+        agrees = enhanced is not None and enhanced[0] == code[0]
+        if not agrees and not self._basic_in_context(before, after, code_only):
+            return None, start + 3
+        command, recipient = _enrich(text, said)
+        return (
+            _Candidate(code, enhanced, said, n, code_only, False, command, recipient),
+            used,
+        )
+
+    def _basic_in_context(self, before: str, after: str, code_only: bool) -> bool:
+        if code_only:
+            return bool(_CODE_WORD.search(before)) or (
+                before.rstrip().endswith("(") and after.lstrip().startswith(")")
+            )
+        if _NOT_A_REPLY.search(before):
+            return False
+        field = _OTHER_FIELD.search(before)
+        if field is not None and field.group(1).lower() not in _REPLY_FIELDS:
+            return False
+        first = after.lstrip(" \t-:,'\"").split(None, 1)
+        word = first[0].strip(".,;:!?\"'()").lower() if first else ""
+        if word in _COUNTED:
+            return False
+        if _INTRODUCED.search(before):
+            return bool(word) or bool(_SMTP_WORDS.search(after[:160]))
+        if _PUNCTUATED.search(before) or not before.strip():
+            return bool(_SMTP_WORDS.search(after[:160]))
+        return bool(_SMTP_WORDS.search(after[:80]))
+
+    def _bare_at(
+        self, text: str, at: int, enhanced: str, n: int, opened: tuple[int, str] | None
+    ) -> _Candidate | None:
+        before = text[max(0, at - 40) : at]
+        marked = text[at : at + 1] == "#" or _STATUS_BEFORE.search(before) is not None
+        if _VERSION_BEFORE.search(before) and not marked:
+            return None
+        after = text[at:].lstrip("#")[len(enhanced) :]
+        opens = opened is not None and opened[1] == "status" and opened[0] == at
+        if not marked:
+            if not _registry(enhanced):
+                return None
+            if not (opens or _INTRODUCED.search(before)):
+                return None
+            if not _SMTP_WORDS.search(after[:120]):
+                return None
+        said = text[at:].strip().rstrip("\"'`,")
+        if not opens and marked and not _STATUS_BEFORE.search(before):
+            said = text.strip()
+        command, recipient = _enrich(text, said)
+        return _Candidate(None, enhanced, said, n, False, True, command, recipient)
+
+    # -- what is kept --------------------------------------------------------------------
+
+    def _decide(self, candidates: list[_Candidate], transcript: list[Reply]) -> list[Reply]:
+        kept: list[Reply] = []
+        seen: dict[tuple[str | None, str | None, str], int] = dict(self._recent)
+        full_basics = {c.basic for c in candidates if not c.code_only and c.basic}
+        full_basics |= {r.basic for r in transcript if r.basic}
+        full_basics |= set(self._recent_basics)
+        paired_enhanced = {c.enhanced for c in candidates if c.basic and c.enhanced}
+        paired_enhanced |= {r.enhanced for r in transcript if r.basic and r.enhanced}
+        for c in candidates:
+            if c.code_only and c.basic in full_basics:
+                continue  # "(535)", "code=550" beside the reply's own text
+            if c.bare and c.enhanced in paired_enhanced and c.basic is None:
+                continue  # a status field beside the reply it summarises
+            key = (c.basic, c.enhanced, _text_key(c.text))
+            last = seen.get(key)
+            if last is not None and c.line - last <= ECHO_WINDOW:
+                continue  # the same reply printed again
+            seen[key] = c.line
+            kept.append(
+                Reply(
+                    c.basic,
+                    c.enhanced,
+                    c.text,
+                    self.session.input,
+                    c.line,
+                    c.recipient,
+                    c.command,
+                )
+            )
+        return kept
+
+    def _remember(self, reply: Reply) -> None:
+        line = reply.line or 0
+        self._recent[(reply.basic, reply.enhanced, _text_key(reply.text or ""))] = line
+        if reply.basic:
+            self._recent_basics[reply.basic] = line
+        if len(self._recent) > 256:
+            floor = line - ECHO_WINDOW
+            self._recent = {k: v for k, v in self._recent.items() if v >= floor}
+            self._recent_basics = {k: v for k, v in self._recent_basics.items() if v >= floor}
+
+    def forget_basics_before(self, line: int) -> None:
+        """Codes echoed without text only count as echoes of replies close by."""
+        self._recent_basics = {k: v for k, v in self._recent_basics.items() if v >= line}
+
+
+def _text_key(text: str) -> str:
+    """What two printings of one reply share: the codes and first words, whatever the
+    quoting and the line breaks."""
+    words = re.sub(r"[\s\"'`\\]+", " ", text).strip().lower()
+    return words[:48]
+
+
+def _reply_text(text: str, start: int) -> str:
+    """A reply's text: from its code to the end of the line, or to the quote that
+    opened before it."""
+    said = text[start:]
+    opener = text[start - 1 : start] if start else ""
+    if opener in ("'", '"', "`"):
+        close = said.find(opener)
+        if close > 0:
+            said = said[:close]
+    return said.strip().rstrip("\"'`,;")
+
+
+def _continues(line: str, code: str | None, enhanced: str | None) -> bool:
+    head = line.lstrip(" \t\"'")
+    if code is not None and head[:3] == code and head[3:4] in (" ", "-"):
+        rest = head[4:].lstrip()
+        return enhanced is None or rest.startswith(enhanced) or not rest[:1].isdigit()
+    if enhanced is not None and head.startswith(enhanced):
+        return head[len(enhanced) : len(enhanced) + 1] in (" ", "")
+    return False
+
+
+def _drop_wrappers(found: list[_Candidate]) -> list[_Candidate]:
+    """A remote banner or a relay's own status in front of the reply it quotes
+    ("220-laposte 421 4.2.1 ...", "5.1.0 - ... 550-'5.7.1 ...", "550-Callout ...:
+    550-550 5.1.10 ...") is context: the complete reply after it is the finding."""
+    kept: list[_Candidate] = []
+    for k, c in enumerate(found):
+        if (c.basic is None or c.enhanced is None) and not c.code_only:
+            later = found[k + 1 : k + 2]
+            if (
+                later
+                and later[0].basic
+                and later[0].enhanced
+                and later[0].line == c.line
+                and later[0].text in c.text
+                and len(c.text) - len(later[0].text) < 120
+            ):
+                continue
+        kept.append(c)
+    return kept
+
+
+_STAGE_WORDS = (
+    ("RecipientsRefused", "RCPT"),
+    ("AddressFailed", "RCPT"),
+    ("recipient", "RCPT"),
+    ("SenderRefused", "MAIL"),
+    ("DataError", "DATA"),
+    ("AuthenticationError", "AUTH"),
+    ("Authentication", "AUTH"),
+)
+
+
+def _enrich(line: str, said: str) -> tuple[str | None, str | None]:
+    """The command and the recipient a line names around a reply, where it does."""
+    _, command = split_in_reply_to(said)
+    if command is None:
+        at = line.find(" command")
+        if at > 0:
+            command = command_in(line[max(0, at - 12) : at])
+    recipient = None
+    if command == "RCPT":
+        head = line[: max(0, line.find(said[:20]))] if said[:20] in line else ""
+        recipient = first_address(head) or first_address(said)
+    return command, recipient
