@@ -218,6 +218,24 @@ class JsonLines(LineFamily):
             return any(k in line for k in _FIELD_KEYS) or any(k in line for k in _RECIPIENT_FIELDS)
         return False
 
+    def keeps(self, line: bytes, session: Session) -> bool:
+        return self._parsed(line) is not None
+
+    def take(self, line: bytes, lineno: int, session: Session) -> list[Reply] | None:
+        # A line that is not JSON after all (a log line in brackets, a fragment of a
+        # document) goes to the finder (extract/candidates).
+        if not self.claims(line) or self._parsed(line) is None:
+            return None
+        return self.feed(line, lineno, session)
+
+    def _parsed(self, line: bytes) -> object | None:
+        stripped = line.strip()
+        text = stripped if stripped[:1] in (b"{", b"[") else stripped.partition(b":")[2]
+        try:
+            return json.loads(text.rstrip(b",").strip() or b"?")
+        except ValueError:
+            return None
+
     def feed(self, line: bytes, lineno: int, session: Session) -> list[Reply]:
         stripped = line.strip()
         if stripped[:1] in (b"{", b"["):

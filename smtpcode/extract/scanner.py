@@ -205,12 +205,7 @@ class Scanner:
                 session.note(raw, n)
                 yield from raw
                 continue
-            if (
-                stray
-                and not self._claimed(raw, sticky)
-                and raw[:1] != b">"
-                and not raw.startswith(b"From ")
-            ):
+            if stray and self._joins(raw, sticky):
                 # Only lines no family claims join the paragraph; the others end it.
                 stray.append((n, raw))
                 if len(stray) >= MAX_PARAGRAPH:
@@ -230,15 +225,17 @@ class Scanner:
                                 hint.family = None
                             break
                 else:
-                    # Nobody's line: it ends a reply being assembled.
+                    # Nobody's line. The finder reads it with the lines around it; in
+                    # a forced format it ends a reply being assembled.
                     self.strays += 1
-                    if session.code is not None or session.held is not None:
+                    if finder is None and (session.code is not None or session.held is not None):
                         flushed = session.flush()
                         session.note(flushed, n)
                         yield from flushed
                     if auto and raw.startswith(b"From ") and _mbox_from(raw):
                         if hint is not None:
                             hint.family = None
+                        yield from session.flush()
                         # Only lines come once no family reads in bulk.
                         yield from self._mailbox(n, raw, cast("Iterator[tuple[int, bytes]]", rest))
                         return
@@ -249,7 +246,7 @@ class Scanner:
                             session.note(out, n)
                             yield from out
                             continue
-                    if auto and finder is not None:
+                    if finder is not None:
                         stray.append((n, raw))
                     if bulks:
                         hint.family = sticky  # type: ignore[union-attr]
@@ -269,6 +266,16 @@ class Scanner:
             yield from self._paragraph(stray)
         self.resumable = sticky.line_local and session.code is None and session.held is None
         yield from session.flush()
+
+    def _joins(self, raw: bytes, sticky: LineFamily) -> bool:
+        """Whether a line joins the open paragraph: no family claims it or, quoted,
+        its inner line; and it starts no message of a mailbox."""
+        if self._claimed(raw, sticky):
+            return False
+        if raw.startswith(b"From ") and _mbox_from(raw):
+            return False
+        quoted = _unquoted(raw)
+        return quoted is None or not self._claimed(quoted, sticky)
 
     def _claimed(self, raw: bytes, sticky: LineFamily) -> bool:
         """Whether a family would take the line (asked while a paragraph is open)."""
