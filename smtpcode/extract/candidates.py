@@ -25,12 +25,13 @@ Every pattern here is linear on adversarial input (bounded repeats, no nested on
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import TYPE_CHECKING, NamedTuple
 
 from smtpcode.extract.postfix import split_in_reply_to
 from smtpcode.extract.reader import decode
-from smtpcode.extract.reply_text import COMMANDS, command_in, first_address
+from smtpcode.extract.reply_text import COMMANDS, Codes, command_in, first_address
 from smtpcode.records import Reply
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ _VERB_AT = re.compile(r"([A-Za-z]{4,8})(?=[ \t:]|\Z)")
 # A basic code that stands alone: not part of a number, a word, a version, an address,
 # a time or a date, and followed by what follows a reply code.
 _BASIC = re.compile(
-    r"(?<![\w.\\/@%$+&])(?<!\w[:,])(?<![A-Za-z0-9]-)"
+    r"(?<![\w.\\/@%$+&])(?<!\w,)(?<!\S:)(?<![A-Za-z0-9]-)"
     r"([2-5][0-9][0-9])"
     r"(?=-(?:[2-5]\.[0-9]|[2-5][0-9][0-9][ -]|[^0-9])|[ \t:,;'\")\]}>`]|\.(?![0-9])|\Z)"
 )
@@ -132,7 +133,7 @@ _NOT_A_REPLY = re.compile(
 # After "code" a number is a reply when nothing else says what it is: "got code 550",
 # "SMTP code: 554"; but "expected response code 250" is the one the client wanted.
 _CODE_WORD = re.compile(
-    r"(?:(?:got|received|returned|smtp|reply|response|error|status)[ \t]*code"
+    r"(?:(?:got|received|returned|smtp|reply|response|error)[ \t]*code"
     r"|responsecode|smtpstatus|smtpcode|code=)[ \t]*[:=]?[ \t]*[\"'(]?[ \t]*\Z",
     re.IGNORECASE,
 )
@@ -199,6 +200,15 @@ _COUNTED = frozenset(
         "packages",
     ]
 )
+# What an HTTP status says after its number.
+_HTTP_PHRASE = re.compile(
+    r"[ \t]*(?:bad request|unauthorized|forbidden|not found|method not allowed|not acceptable"
+    r"|request timeout|conflict|gone|payload too large|unprocessable|too many requests"
+    r"|internal server error|server error|bad gateway|gateway timeout|not implemented\b(?!:)"
+    r"|service unavailable\b(?![;:])|created|no content|moved permanently|found\b|see other"
+    r"|not modified|temporary redirect|permanent redirect|accepted\b(?! for))",
+    re.IGNORECASE,
+)
 # Words that a reply's text uses and prose about counts seldom does.
 _SMTP_WORDS = re.compile(
     r"\b(?:ok|okay|ready|esmtp|smtp|service|user|users|mailbox|mailboxes|recipient|sender"
@@ -240,6 +250,8 @@ class _Candidate(NamedTuple):
     code_only: bool
     # Whether an enhanced code stands alone here (a status field, qmail's "(#5.1.2)").
     bare: bool
+    # Whether the code is followed by "-": more lines of the same reply follow.
+    dash: bool
     command: str | None
     recipient: str | None
 
@@ -291,6 +303,184 @@ def _open_line(text: str) -> tuple[int, str] | None:
     return None
 
 
+# Tags before a number at a line's start that say it is something else.
+_OTHER_TAGS = frozenset(
+    [
+        "port",
+        "line",
+        "lines",
+        "status",
+        "statuscode",
+        "code",
+        "id",
+        "pid",
+        "uid",
+        "size",
+        "count",
+        "total",
+        "timeout",
+        "version",
+        "errorcode",
+        "http",
+        "httpcode",
+    ]
+)
+# What may follow a reply's code: "-", a blank then text, or nothing.
+_TEXT_AFTER = re.compile(r"[ \t]*(?:-|\Z|[A-Za-z<\[(\"'#]|[245]\.[0-9])")
+
+
+def _plausible_opening(said: str, decoration: str) -> bool:
+    """A code that opens a line after decoration is a reply unless what follows makes it
+    a count ("250 emails were sent"), an HTTP status or a bare number in a field."""
+    rest = said[3:]
+    if not rest.strip() or rest[:1] == "-":
+        return True
+    if _ENHANCED_AT.match(rest.lstrip(" -")):
+        return True
+    if not _TEXT_AFTER.match(rest) or _HTTP_PHRASE.match(rest):
+        return False
+    tag = decoration.strip().rstrip(":= ").rsplit(None, 1)
+    if tag and tag[-1].lower().strip("\"'`{[(") in _OTHER_TAGS:
+        return False
+    word = rest.split(None, 1)[0].strip(".,;:!?\"'").lower() if rest.split() else ""
+    if word in _COUNTED:
+        return False
+    # Plain prose that happens to start with a number needs SMTP wording.
+    return bool(decoration.strip()) or bool(_SMTP_WORDS.search(rest[:120]))
+
+
+def _has_text(before: str, after: str) -> bool:
+    """Whether words follow the code ("550 Denied", "550: Denied", "(550, 'Denied'")
+    rather than only punctuation or another field ("500,"msg"", "587, timeout=10")."""
+    if re.match(r"[ \t]*(?:-[ \t]*|:[ \t]+)?['\"`]?[A-Za-z<\[]", after):
+        return True
+    return before.rstrip().endswith("(") and re.match(r",[ \t]+[bu]?['\"]", after) is not None
+
+
+def _basic_in_context(before: str, after: str, code_only: bool) -> bool:
+    if code_only:
+        if _CODE_WORD.search(before):
+            return True
+        return re.search(r"(?:error|smtp|code|reply|response)[ \t]*\(\Z", before, re.I) is not None
+    if _NOT_A_REPLY.search(before) or _HTTP_PHRASE.match(after):
+        return False
+    field = _OTHER_FIELD.search(before)
+    if field is not None and field.group(1).lower() not in _REPLY_FIELDS:
+        return False
+    first = after.lstrip(" \t-:,'\"").split(None, 1)
+    word = first[0].strip(".,;:!?\"'()").lower() if first else ""
+    if word in _COUNTED:
+        return False
+    if _INTRODUCED.search(before):
+        return bool(word) or bool(_SMTP_WORDS.search(after[:160]))
+    if _PUNCTUATED.search(before) or not before.strip():
+        return bool(_SMTP_WORDS.search(after[:160]))
+    # In the middle of a sentence: the words right after the code must be a reply's.
+    head = after.lstrip(" \t-")
+    return bool(_SMTP_WORDS.match(head)) and bool(_SMTP_WORDS.search(after[:60]))
+
+
+def _basic_at(
+    text: str, start: int, code: str, n: int, ahead: str | None
+) -> tuple[_Candidate | None, int]:
+    """The candidate whose code stands at `start`, if its context makes it a reply, and
+    where its codes end."""
+    before = text[max(0, start - 60) : start]
+    after = text[start + 3 :]
+    if _EXPECTED.search(before):
+        return None, start + 3
+    pair = _PAIR.match(after)
+    enhanced: str | None = None
+    used = start + 3
+    if pair is not None and pair.group(1) in (None, code):
+        enhanced = pair.group(2)
+        used = start + 3 + pair.end()
+    elif after.strip(" \t\"'`") == "" and ahead is not None:
+        # "with message "550 \n5.7.1 Command rejected": the status on the next line
+        m = _ENHANCED_AT.match(ahead.lstrip())
+        if m is not None and m.group(1)[0] == code[0]:
+            enhanced = m.group(1)
+    if enhanced is None:
+        marked = _MARKED.search(after)
+        if marked is not None and marked.group(1)[0] == code[0]:
+            nxt = _BASIC.search(after)
+            if nxt is None or nxt.start() > marked.start():
+                enhanced = marked.group(1)
+    said = _reply_text(text, start)
+    code_only = enhanced is None and not _has_text(before, after)
+    agrees = enhanced is not None and enhanced[0] == code[0]
+    if not agrees and not _basic_in_context(before, after, code_only):
+        return None, start + 3
+    if agrees and _NOT_A_REPLY.search(before) and not _INTRODUCED.search(before):
+        if re.search(r"(?:version|v|http/[0-9.]+)[ \t]*\Z", before, re.I):
+            return None, start + 3
+    command, recipient = _enrich(text, said)
+    dash = after[:1] == "-"
+    return (
+        _Candidate(code, enhanced, said, n, code_only, False, dash, command, recipient),
+        used,
+    )
+
+
+def _bare_at(
+    text: str, at: int, enhanced: str, n: int, opened: tuple[int, str] | None
+) -> _Candidate | None:
+    before = text[max(0, at - 40) : at]
+    marked = text[at : at + 1] == "#" or _STATUS_BEFORE.search(before) is not None
+    if _VERSION_BEFORE.search(before) and not marked:
+        return None
+    after = text[at:].lstrip("#")[len(enhanced) :]
+    opens = opened is not None and opened[1] == "status" and opened[0] == at
+    if not marked:
+        if not _registry(enhanced):
+            return None
+        if not (opens or _INTRODUCED.search(before) or _PUNCTUATED.search(before)):
+            return None
+        if not _SMTP_WORDS.search(after[:120]):
+            return None
+    said = text[at:].strip().rstrip("\"'`,")
+    if not opens and marked and not _STATUS_BEFORE.search(before):
+        said = text.strip()
+    command, recipient = _enrich(text, said)
+    return _Candidate(None, enhanced, said, n, False, True, False, command, recipient)
+
+
+def line_candidates(
+    text: str, n: int, opened: tuple[int, str] | None = None, ahead: str | None = None
+) -> list[_Candidate]:
+    """The replies one line of text holds, by their context, in order."""
+    found: list[tuple[int, _Candidate]] = []
+    taken_until = -1
+    for m in _BASIC.finditer(text):
+        start = m.start(1)
+        if start < taken_until:
+            continue
+        candidate, used = _basic_at(text, start, m.group(1), n, ahead)
+        if candidate is not None:
+            taken_until = used
+            found.append((start, candidate))
+    for m in _ENHANCED.finditer(text):
+        start = m.start(1)
+        if start < taken_until and any(s <= start < s + 40 for s, _ in found):
+            continue
+        if any(c.basic is not None and c.enhanced == m.group(1) for _, c in found):
+            continue  # the enhanced code of a reply read on this line, said again
+        bare = _bare_at(text, m.start(), m.group(1), n, opened)
+        if bare is not None:
+            found.append((m.start(), bare))
+    found.sort(key=lambda item: item[0])
+    return _drop_wrappers([c for _, c in found])
+
+
+def reply_in_line(text: str) -> Codes | None:
+    """The first reply a line holds by its context (for families that recognise a
+    wording, "Error: ...", but not where its reply starts)."""
+    for c in line_candidates(text, 0):
+        if not c.code_only:
+            return Codes(c.basic, c.enhanced, c.text)
+    return None
+
+
 class Finder:
     """Reads the paragraphs of lines no family took, for one input."""
 
@@ -302,8 +492,7 @@ class Finder:
 
     def paragraph(self, lines: list[tuple[int, bytes]]) -> list[Reply]:
         session = self.session
-        out: list[Reply] = []
-        candidates: list[_Candidate] = []
+        items: list[Reply | _Candidate] = []
         logical: list[tuple[int, str]] = []
         for n, raw in lines:
             for part in _unescape(decode(raw)):
@@ -316,184 +505,49 @@ class Finder:
             if opened is not None and opened[1] == "reply":
                 said = text[opened[0] :].rstrip()
                 m = _REPLY_AT.match(said)
-                if m is not None and self._plausible_opening(said, text[: opened[0]]):
+                if m is not None and _plausible_opening(said, text[: opened[0]]):
                     code, sep, rest = m.group(1), m.group(2) or "", m.group(3) or ""
                     rest = rest.rstrip("\"'`")
                     if rest[:4] in (code + " ", code + "-"):
                         rest = rest[4:]  # the code said twice: "550 550 5.1.1"
                     session.in_data = False
-                    out += session.server_line(code, sep, rest, n)
+                    items += session.server_line(code, sep, rest, n)
                     continue
             if opened is not None and opened[1] == "verb":
-                out += session.client_line(text[opened[0] :].strip())
+                items += session.client_line(text[opened[0] :].strip())
                 continue
-            out += session.flush()
-            found, i = self._inside(logical, i - 1, opened)
-            candidates += found
-        # Echoes among the candidates go first, then they join what the session gave.
-        kept = self._decide(candidates, out)
-        merged = sorted(out + kept, key=lambda r: r.line or 0)
-        for reply in merged:
+            items += session.flush()
+            ahead = logical[i][1] if i < len(logical) else None
+            found = line_candidates(text, n, opened, ahead)
+            for c in found:
+                # Lines that go on with the same reply: "535-5.7.8 ..." then
+                # "535 5.7.8 ...", or Gmail's "5.7.8 https://..." continuations.
+                while i < len(logical) and _continues(logical[i][1], c.basic, c.enhanced):
+                    c = c._replace(text=f"{c.text}\n{logical[i][1].strip()}")
+                    i += 1
+                items.append(c)
+        items += session.flush()
+        kept = self._decide(_join_continued(items))
+        for reply in kept:
             self._remember(reply)
-        return merged
-
-    # -- a reply that opens a line -----------------------------------------------------
-
-    def _plausible_opening(self, said: str, decoration: str) -> bool:
-        """A code that opens a line after decoration is a reply unless what follows
-        makes it a count ("250 emails were sent") or a bare number."""
-        rest = said[3:]
-        if not rest.strip() or rest[:1] == "-":
-            return True
-        word = rest.split(None, 1)[0].strip(".,;:!?\"'").lower() if rest.split() else ""
-        if word in _COUNTED:
-            return False
-        if _ENHANCED_AT.match(rest.lstrip(" -")):
-            return True
-        # Plain prose that happens to start with a number needs SMTP wording.
-        return bool(decoration.strip()) or bool(_SMTP_WORDS.search(rest[:120]))
-
-    # -- replies inside text -----------------------------------------------------------
-
-    def _inside(
-        self, logical: list[tuple[int, str]], i: int, opened: tuple[int, str] | None
-    ) -> tuple[list[_Candidate], int]:
-        """The candidates of logical line i (and the lines that continue them); returns
-        them and the index of the next line to read."""
-        n, text = logical[i]
-        found: list[_Candidate] = []
-        nxt = i + 1
-        taken_until = -1
-        for m in _BASIC.finditer(text):
-            start = m.start(1)
-            if start < taken_until:
-                continue
-            code = m.group(1)
-            candidate, used = self._basic_at(text, start, code, n, logical, i)
-            if candidate is None:
-                continue
-            taken_until = used
-            # Lines that go on with the same reply: "535-5.7.8 ..." then "535 5.7.8 ...",
-            # or Gmail's "5.7.8 https://..." continuations.
-            while nxt < len(logical) and _continues(logical[nxt][1], code, candidate.enhanced):
-                candidate = candidate._replace(text=f"{candidate.text}\n{logical[nxt][1].strip()}")
-                nxt += 1
-            found.append(candidate)
-        for m in _ENHANCED.finditer(text):
-            start = m.start(1)
-            if start < taken_until:
-                continue
-            if any(c.basic is not None and c.enhanced == m.group(1) for c in found):
-                # the enhanced code of a reply already read on this line, said again
-                continue
-            bare = self._bare_at(text, m.start(), m.group(1), n, opened)
-            if bare is not None:
-                while nxt < len(logical) and _continues(logical[nxt][1], None, bare.enhanced):
-                    bare = bare._replace(text=f"{bare.text}\n{logical[nxt][1].strip()}")
-                    nxt += 1
-                found.append(bare)
-        found.sort(key=lambda c: text.find(c.text.split("\n", 1)[0][:20]))
-        return _drop_wrappers(found), nxt
-
-    def _basic_at(
-        self,
-        text: str,
-        start: int,
-        code: str,
-        n: int,
-        logical: list[tuple[int, str]],
-        i: int,
-    ) -> tuple[_Candidate | None, int]:
-        before = text[max(0, start - 60) : start]
-        after = text[start + 3 :]
-        if _EXPECTED.search(before):
-            return None, start + 3
-        pair = _PAIR.match(after)
-        enhanced: str | None = None
-        used = start + 3
-        if pair is not None and pair.group(1) in (None, code):
-            enhanced = pair.group(2)
-            used = start + 3 + pair.end()
-        elif after.strip(" \t\"'`") == "" and i + 1 < len(logical):
-            # "with message "550 \n5.7.1 Command rejected": the status on the next line
-            ahead = _ENHANCED_AT.match(logical[i + 1][1].lstrip())
-            if ahead is not None and ahead.group(1)[0] == code[0]:
-                enhanced = ahead.group(1)
-        if enhanced is None:
-            marked = _MARKED.search(after)
-            if marked is not None and marked.group(1)[0] == code[0]:
-                nxt = _BASIC.search(after)
-                if nxt is None or nxt.start() > marked.start():
-                    enhanced = marked.group(1)
-        said = _reply_text(text, start)
-        words = after.lstrip(" \t-:,'\"")
-        code_only = not words[:1].isalpha() and enhanced is None
-        if code_only:
-            tail = after.lstrip()
-            if tail[:1] and tail[:1].isdigit():
-                return None, start + 3
-        agrees = enhanced is not None and enhanced[0] == code[0]
-        if not agrees and not self._basic_in_context(before, after, code_only):
-            return None, start + 3
-        command, recipient = _enrich(text, said)
-        return (
-            _Candidate(code, enhanced, said, n, code_only, False, command, recipient),
-            used,
-        )
-
-    def _basic_in_context(self, before: str, after: str, code_only: bool) -> bool:
-        if code_only:
-            return bool(_CODE_WORD.search(before)) or (
-                before.rstrip().endswith("(") and after.lstrip().startswith(")")
-            )
-        if _NOT_A_REPLY.search(before):
-            return False
-        field = _OTHER_FIELD.search(before)
-        if field is not None and field.group(1).lower() not in _REPLY_FIELDS:
-            return False
-        first = after.lstrip(" \t-:,'\"").split(None, 1)
-        word = first[0].strip(".,;:!?\"'()").lower() if first else ""
-        if word in _COUNTED:
-            return False
-        if _INTRODUCED.search(before):
-            return bool(word) or bool(_SMTP_WORDS.search(after[:160]))
-        if _PUNCTUATED.search(before) or not before.strip():
-            return bool(_SMTP_WORDS.search(after[:160]))
-        return bool(_SMTP_WORDS.search(after[:80]))
-
-    def _bare_at(
-        self, text: str, at: int, enhanced: str, n: int, opened: tuple[int, str] | None
-    ) -> _Candidate | None:
-        before = text[max(0, at - 40) : at]
-        marked = text[at : at + 1] == "#" or _STATUS_BEFORE.search(before) is not None
-        if _VERSION_BEFORE.search(before) and not marked:
-            return None
-        after = text[at:].lstrip("#")[len(enhanced) :]
-        opens = opened is not None and opened[1] == "status" and opened[0] == at
-        if not marked:
-            if not _registry(enhanced):
-                return None
-            if not (opens or _INTRODUCED.search(before)):
-                return None
-            if not _SMTP_WORDS.search(after[:120]):
-                return None
-        said = text[at:].strip().rstrip("\"'`,")
-        if not opens and marked and not _STATUS_BEFORE.search(before):
-            said = text.strip()
-        command, recipient = _enrich(text, said)
-        return _Candidate(None, enhanced, said, n, False, True, command, recipient)
+        return kept
 
     # -- what is kept --------------------------------------------------------------------
 
-    def _decide(self, candidates: list[_Candidate], transcript: list[Reply]) -> list[Reply]:
+    def _decide(self, items: list[Reply | _Candidate]) -> list[Reply]:
         kept: list[Reply] = []
         seen: dict[tuple[str | None, str | None, str], int] = dict(self._recent)
+        candidates = [c for c in items if isinstance(c, _Candidate)]
+        replies = [r for r in items if isinstance(r, Reply)]
         full_basics = {c.basic for c in candidates if not c.code_only and c.basic}
-        full_basics |= {r.basic for r in transcript if r.basic}
+        full_basics |= {r.basic for r in replies if r.basic}
         full_basics |= set(self._recent_basics)
         paired_enhanced = {c.enhanced for c in candidates if c.basic and c.enhanced}
-        paired_enhanced |= {r.enhanced for r in transcript if r.basic and r.enhanced}
-        for c in candidates:
+        paired_enhanced |= {r.enhanced for r in replies if r.basic and r.enhanced}
+        for c in items:
+            if isinstance(c, Reply):
+                kept.append(c)  # a transcript's reply: said once each time
+                continue
             if c.code_only and c.basic in full_basics:
                 continue  # "(535)", "code=550" beside the reply's own text
             if c.bare and c.enhanced in paired_enhanced and c.basic is None:
@@ -526,9 +580,41 @@ class Finder:
             self._recent = {k: v for k, v in self._recent.items() if v >= floor}
             self._recent_basics = {k: v for k, v in self._recent_basics.items() if v >= floor}
 
-    def forget_basics_before(self, line: int) -> None:
-        """Codes echoed without text only count as echoes of replies close by."""
-        self._recent_basics = {k: v for k, v in self._recent_basics.items() if v >= line}
+
+def _open_ended(reply: Reply | _Candidate) -> bool:
+    """Whether a reply's last line says more lines follow ("550-5.7.1 ...")."""
+    if (isinstance(reply, _Candidate) and reply.basic is not None) or (
+        isinstance(reply, Reply) and reply.basic is not None and reply.text
+    ):
+        text = reply.text
+    else:
+        return False
+    at = text.rfind(reply.basic)
+    return at >= 0 and text[at + 3 : at + 4] == "-"
+
+
+def _join_continued(items: list[Reply | _Candidate]) -> list[Reply | _Candidate]:
+    """A reply folded over lines by a bounce or a log ("... 550-5.7.1 likely ... 550
+    5.7.1 for more ..."): the candidates that go on with an open reply join it."""
+    out: list[Reply | _Candidate] = []
+    for item in items:
+        prev = out[-1] if out else None
+        if (
+            isinstance(item, _Candidate)
+            and prev is not None
+            and item.basic is not None
+            and (item.basic, item.enhanced) == (prev.basic, prev.enhanced)
+            and _open_ended(prev)
+            and abs(item.line - (prev.line or 0)) <= 8
+        ):
+            joined = f"{prev.text}\n{item.text}"
+            if isinstance(prev, Reply):
+                out[-1] = dataclasses.replace(prev, text=joined)
+            else:
+                out[-1] = prev._replace(text=joined)
+            continue
+        out.append(item)
+    return out
 
 
 def _text_key(text: str) -> str:
@@ -579,17 +665,6 @@ def _drop_wrappers(found: list[_Candidate]) -> list[_Candidate]:
                 continue
         kept.append(c)
     return kept
-
-
-_STAGE_WORDS = (
-    ("RecipientsRefused", "RCPT"),
-    ("AddressFailed", "RCPT"),
-    ("recipient", "RCPT"),
-    ("SenderRefused", "MAIL"),
-    ("DataError", "DATA"),
-    ("AuthenticationError", "AUTH"),
-    ("Authentication", "AUTH"),
-)
 
 
 def _enrich(line: str, said: str) -> tuple[str | None, str | None]:

@@ -28,12 +28,12 @@ import re
 from typing import TYPE_CHECKING
 
 from smtpcode.extract.base import LineFamily
+from smtpcode.extract.candidates import reply_in_line
 from smtpcode.extract.reader import decode
 from smtpcode.extract.reply_text import (
     Codes,
     command_in,
     enhanced_at_start,
-    find_reply,
     first_address,
     read_reply,
 )
@@ -208,7 +208,8 @@ class ClientErrors(LineFamily):
                 if text[at - 1 : at] == "[":
                     # Node prints a nested error as "[Error: ...] {".
                     said = said.rstrip("{ ").removesuffix("]")
-                return find_reply(said)
+                # Only a code its context makes a reply: "Error: ... line 300" is not.
+                return reply_in_line(said)
         return None
 
     def _smtplib(self, text: str, lineno: int, session: Session) -> list[Reply]:

@@ -232,9 +232,10 @@ class JsonLines(LineFamily):
         stripped = line.strip()
         text = stripped if stripped[:1] in (b"{", b"[") else stripped.partition(b":")[2]
         try:
-            return json.loads(text.rstrip(b",").strip() or b"?")
+            value: object = json.loads(text.rstrip(b",").strip() or b"?")
         except ValueError:
             return None
+        return value
 
     def feed(self, line: bytes, lineno: int, session: Session) -> list[Reply]:
         stripped = line.strip()

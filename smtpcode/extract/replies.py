@@ -43,6 +43,17 @@ class RawReplies(LineFamily):
         # A verb typed in a session; a lone "." ends the message after DATA.
         return line[:4].upper() in _VERBS or line.rstrip() == b"."
 
+    def keeps(self, line: bytes, session: Session) -> bool:
+        # A number alone on a line is a reply only inside a conversation.
+        if len(line.strip()) == 3:
+            return session.command is not None or session.code is not None
+        return True
+
+    def take(self, line: bytes, lineno: int, session: Session) -> list[Reply] | None:
+        if not self.claims(line) or not self.keeps(line, session):
+            return None
+        return self.feed(line, lineno, session)
+
     def feed(self, line: bytes, lineno: int, session: Session) -> list[Reply]:
         text = decode(line)
         if session.in_data:
