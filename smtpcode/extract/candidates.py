@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections import deque
 from typing import TYPE_CHECKING, NamedTuple
 
 from smtpcode.extract.postfix import split_in_reply_to
@@ -411,9 +412,12 @@ def _basic_at(
     agrees = enhanced is not None and enhanced[0] == code[0]
     if not agrees and not _basic_in_context(before, after, code_only):
         return None, start + 3
-    if agrees and _NOT_A_REPLY.search(before) and not _INTRODUCED.search(before):
-        if re.search(r"(?:version|v|http/[0-9.]+)[ \t]*\Z", before, re.I):
-            return None, start + 3
+    if (
+        agrees
+        and not _INTRODUCED.search(before)
+        and re.search(r"(?:version|v|http/[0-9.]+)[ \t]*\Z", before, re.I)
+    ):
+        return None, start + 3  # "version 550 5.1.1" is no reply
     command, recipient = _enrich(text, said)
     dash = after[:1] == "-"
     return (
@@ -489,6 +493,54 @@ class Finder:
         # Replies found here lately: (basic, enhanced, text key) -> line.
         self._recent: dict[tuple[str | None, str | None, str], int] = {}
         self._recent_basics: dict[str, int] = {}
+        # Replies reported lately by anyone: (line, who, basic, enhanced, text key).
+        self._emitted: deque[tuple[int, str, str | None, str | None, str, str | None]] = deque(
+            maxlen=64
+        )
+
+    def unechoed(self, replies: list[Reply], source: str) -> list[Reply]:
+        """The replies a family found, less those another reader reported a few lines
+        earlier: a bounce's "said:" text and its Diagnostic-Code, an exception and the
+        reply it wraps printed again. A family repeating itself (a transcript's "250 OK"
+        for each recipient) is not an echo."""
+        kept = []
+        for reply in replies:
+            if not self.is_echo(reply, source):
+                kept.append(reply)
+            self._note(reply, source)
+        return kept
+
+    def noted(self, replies: list[Reply], source: str) -> None:
+        for reply in replies:
+            self._note(reply, source)
+
+    def is_echo(self, reply: Reply, source: str) -> bool:
+        """Whether another reader reported this reply a few lines earlier."""
+        if reply.basic is None and reply.enhanced is None:
+            return False
+        line = reply.line or 0
+        key = _text_key(reply.text or "")
+        for seen_line, who, basic, enhanced, seen_key, rcpt in self._emitted:
+            if who == source or line - seen_line > ECHO_WINDOW:
+                continue
+            if (
+                reply.basic is None
+                and not key
+                and basic is not None
+                and (rcpt is None or rcpt == reply.recipient)
+            ):
+                return True  # a delivery status block's bare Status beside its reply
+            if (basic, enhanced) != (reply.basic, reply.enhanced):
+                continue
+            if key.startswith(seen_key) or seen_key.startswith(key):
+                return True
+        return False
+
+    def _note(self, reply: Reply, source: str) -> None:
+        key = _text_key(reply.text or "")
+        self._emitted.append(
+            (reply.line or 0, source, reply.basic, reply.enhanced, key, reply.recipient)
+        )
 
     def paragraph(self, lines: list[tuple[int, bytes]]) -> list[Reply]:
         session = self.session
@@ -497,6 +549,7 @@ class Finder:
         for n, raw in lines:
             for part in _unescape(decode(raw)):
                 logical.append((n, part))
+        logical = _unfolded(logical)
         i = 0
         while i < len(logical):
             n, text = logical[i]
@@ -530,6 +583,7 @@ class Finder:
         kept = self._decide(_join_continued(items))
         for reply in kept:
             self._remember(reply)
+            self._note(reply, "finder")
         return kept
 
     # -- what is kept --------------------------------------------------------------------
@@ -557,17 +611,11 @@ class Finder:
             if last is not None and c.line - last <= ECHO_WINDOW:
                 continue  # the same reply printed again
             seen[key] = c.line
-            kept.append(
-                Reply(
-                    c.basic,
-                    c.enhanced,
-                    c.text,
-                    self.session.input,
-                    c.line,
-                    c.recipient,
-                    c.command,
-                )
+            reply = Reply(
+                c.basic, c.enhanced, c.text, self.session.input, c.line, c.recipient, c.command
             )
+            if not self.is_echo(reply, "finder"):
+                kept.append(reply)
         return kept
 
     def _remember(self, reply: Reply) -> None:
@@ -581,15 +629,54 @@ class Finder:
             self._recent_basics = {k: v for k, v in self._recent_basics.items() if v >= floor}
 
 
+# Where a bounce quotes what a server said; the quote may be folded over several lines
+# up to the "(in reply to ... command)" that ends it.
+_SAID = ("said:", "refused to talk to me:")
+_FOLDED_LINES = 12
+
+
+def said_block_open(lines: list[tuple[int, bytes]]) -> bool:
+    """Whether the last lines hold a "host X said:" quote not yet ended by its "(in reply
+    to ... command)": the lines after it belong to it, whoever else would claim them."""
+    for k in range(len(lines) - 1, max(-1, len(lines) - 1 - _FOLDED_LINES), -1):
+        raw = lines[k][1]
+        if b"in reply to" in raw or not raw.strip():
+            return False
+        if b"said:" in raw or b"refused to talk to me:" in raw:
+            return True
+    return False
+
+
+def _unfolded(logical: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """Bounce quotes folded over lines ("said: 550" / "5.7.0 Blocked - see" / "... (in
+    reply to end of DATA command)") joined back into one line each."""
+    out: list[tuple[int, str]] = []
+    k = 0
+    while k < len(logical):
+        n, text = logical[k]
+        k += 1
+        if any(m in text for m in _SAID) and "in reply to" not in text:
+            end = k
+            while end < len(logical) and end - k < _FOLDED_LINES:
+                nxt = logical[end][1]
+                if not nxt.strip():
+                    break
+                end += 1
+                if "in reply to" in nxt or nxt.rstrip().endswith("command)"):
+                    break
+            if end > k and "in reply to" in logical[end - 1][1]:
+                text = " ".join([text.rstrip(), *(t.strip() for _, t in logical[k:end])])
+                k = end
+        out.append((n, text))
+    return out
+
+
 def _open_ended(reply: Reply | _Candidate) -> bool:
     """Whether a reply's last line says more lines follow ("550-5.7.1 ...")."""
-    if (isinstance(reply, _Candidate) and reply.basic is not None) or (
-        isinstance(reply, Reply) and reply.basic is not None and reply.text
-    ):
-        text = reply.text
-    else:
+    basic, text = reply.basic, reply.text
+    if basic is None or not text:
         return False
-    at = text.rfind(reply.basic)
+    at = text.rfind(basic)
     return at >= 0 and text[at + 3 : at + 4] == "-"
 
 
@@ -619,7 +706,8 @@ def _join_continued(items: list[Reply | _Candidate]) -> list[Reply | _Candidate]
 
 def _text_key(text: str) -> str:
     """What two printings of one reply share: the codes and first words, whatever the
-    quoting and the line breaks."""
+    quoting, the line breaks and the "(in reply to ...)" after it."""
+    text = split_in_reply_to(text)[0] if "(in reply to " in text else text
     words = re.sub(r"[\s\"'`\\]+", " ", text).strip().lower()
     return words[:48]
 

@@ -27,13 +27,17 @@ class Embedded(LineFamily):
         return any(m in line for m in MARKERS)
 
     def keeps(self, line: bytes, session: Session) -> bool:
-        return bool(self.feed(line, 0, session))
+        return self.take(line, 0, session) is not None
 
     def take(self, line: bytes, lineno: int, session: Session) -> list[Reply] | None:
         if not self.claims(line):
             return None
         out = self.feed(line, lineno, session)
-        return out or None  # nothing found: the finder reads the line
+        # Nothing found, or only a code whose text a folded bounce put on the next lines
+        # ("said: 421" then "4.7.0 [TSS04] ..."): the finder reads it with those lines.
+        if not out or (out[0].text or "").strip() == out[0].basic:
+            return None
+        return out
 
     def feed(self, line: bytes, lineno: int, session: Session) -> list[Reply]:
         text = decode(line)

@@ -18,7 +18,7 @@ from itertools import chain
 from typing import TYPE_CHECKING, BinaryIO, cast
 
 from smtpcode.extract import bounce, esp_json
-from smtpcode.extract.candidates import MAX_PARAGRAPH, Finder
+from smtpcode.extract.candidates import MAX_PARAGRAPH, Finder, said_block_open
 from smtpcode.extract.client_errors import ClientErrors
 from smtpcode.extract.dsn_fields import DsnFields
 from smtpcode.extract.embedded import Embedded
@@ -59,6 +59,9 @@ def _line_families() -> list[LineFamily]:
         Embedded(),
     ]
 
+
+# Families whose replies may repeat what another reader reported just before.
+_ECHOING = frozenset(("dsn", "embedded"))
 
 # Values of --format: each names the families it allows.
 FORMATS: dict[str, tuple[str, ...]] = {
@@ -205,7 +208,7 @@ class Scanner:
                 session.note(raw, n)
                 yield from raw
                 continue
-            if stray and self._joins(raw, sticky):
+            if stray and self._joins(raw, sticky, stray):
                 # Only lines no family claims join the paragraph; the others end it.
                 stray.append((n, raw))
                 if len(stray) >= MAX_PARAGRAPH:
@@ -254,6 +257,16 @@ class Scanner:
             if (session.code is not None or session.held is not None) and not sticky.assembles:
                 # A reply pending from an earlier line comes first.
                 out = session.flush() + out
+            if finder is not None and not sticky.line_local:
+                # Only the families that re-read what a bounce or a log already said
+                # (a Diagnostic-Code after the "said:" text) may repeat another's reply.
+                if sticky.name in _ECHOING:
+                    out = finder.unechoed(out, sticky.name)
+                    held = session.held
+                    if held is not None and finder.is_echo(held, sticky.name):
+                        session.held = None
+                elif out:
+                    finder.noted(out, sticky.name)
             if out:
                 session.note(out, n)
                 yield from out
@@ -267,9 +280,12 @@ class Scanner:
         self.resumable = sticky.line_local and session.code is None and session.held is None
         yield from session.flush()
 
-    def _joins(self, raw: bytes, sticky: LineFamily) -> bool:
+    def _joins(self, raw: bytes, sticky: LineFamily, stray: list[tuple[int, bytes]]) -> bool:
         """Whether a line joins the open paragraph: no family claims it or, quoted,
-        its inner line; and it starts no message of a mailbox."""
+        its inner line; and it starts no message of a mailbox. The lines of a bounce's
+        quote folded over lines ("host X said:" up to "(in reply to ...)") always do."""
+        if said_block_open(stray):
+            return True
         if self._claimed(raw, sticky):
             return False
         if raw.startswith(b"From ") and _mbox_from(raw):
