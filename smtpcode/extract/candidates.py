@@ -77,7 +77,7 @@ _ENHANCED = re.compile(r"(?<![\w.\\/@])#?([245]\.[0-9]{1,3}\.[0-9]{1,3})(?![0-9]
 # Between a basic code and its enhanced code: separators, a quote or a bytes literal's
 # opening, the code said twice, one vendor token (Barracuda's "550 cuda_nsu 5.1.1").
 _PAIR = re.compile(
-    r"[ \t:,\-]{0,4}(?:[bu]?['\"])?[ \t]{0,2}"
+    r"[ \t:,)\-]{0,4}(?:[bu]?['\"])?[ \t]{0,2}"
     r"(?:([2-5][0-9][0-9])[ -][ \t]{0,2})?"
     r"(?:[a-z_]{2,20}[ \t]{1,2})?"
     r"#?([245]\.[0-9]{1,3}\.[0-9]{1,3})(?![0-9]|\.[0-9]|[\w])"
@@ -120,6 +120,8 @@ _REPLY_FIELDS = frozenset(
         "diagnostic",
     ]
 )
+# Transcript markers before a reply: what the server sent, each time it sent it.
+_HEARD = re.compile(r"(?:<<<|<<|<-|<~|\bS:|\bServer:|\bSERVER:|-> CLIENT:)[ \t]*\Z")
 # Words before a code that make it something else: a port, a line number, a version,
 # an HTTP status, a code that was expected rather than received.
 _NOT_A_REPLY = re.compile(
@@ -253,6 +255,8 @@ class _Candidate(NamedTuple):
     bare: bool
     # Whether the code is followed by "-": more lines of the same reply follow.
     dash: bool
+    # Whether a transcript marker stands before it ("SMTP<< 220"): said each time.
+    heard: bool
     command: str | None
     recipient: str | None
 
@@ -327,21 +331,82 @@ _OTHER_TAGS = frozenset(
     ]
 )
 # What may follow a reply's code: "-", a blank then text, or nothing.
-_TEXT_AFTER = re.compile(r"[ \t]*(?:-|\Z|[A-Za-z<\[(\"'#]|[245]\.[0-9])")
+_TEXT_AFTER = re.compile(r"[ \t]*(?:-|\Z|[^\s\d,;)}\]])")
+# The basic codes servers send (RFC 5321 and its extensions, and the few others in
+# common use): a code outside them counts only with an enhanced code beside it.
+SMTP_BASIC = frozenset(
+    [
+        "211",
+        "214",
+        "220",
+        "221",
+        "235",
+        "250",
+        "251",
+        "252",
+        "253",
+        "334",
+        "354",
+        "421",
+        "422",
+        "431",
+        "432",
+        "450",
+        "451",
+        "452",
+        "453",
+        "454",
+        "455",
+        "458",
+        "459",
+        "471",
+        "473",
+        "500",
+        "501",
+        "502",
+        "503",
+        "504",
+        "505",
+        "510",
+        "511",
+        "512",
+        "513",
+        "521",
+        "523",
+        "530",
+        "531",
+        "534",
+        "535",
+        "538",
+        "541",
+        "550",
+        "551",
+        "552",
+        "553",
+        "554",
+        "555",
+        "556",
+        "557",
+        "571",
+        "572",
+    ]
+)
 
 
 def _plausible_opening(said: str, decoration: str) -> bool:
     """A code that opens a line after decoration is a reply unless what follows makes it
     a count ("250 emails were sent"), an HTTP status or a bare number in a field."""
     rest = said[3:]
-    if not rest.strip() or rest[:1] == "-":
-        return True
-    if _ENHANCED_AT.match(rest.lstrip(" -")):
-        return True
-    if not _TEXT_AFTER.match(rest) or _HTTP_PHRASE.match(rest):
-        return False
     tag = decoration.strip().rstrip(":= ").rsplit(None, 1)
     if tag and tag[-1].lower().strip("\"'`{[(") in _OTHER_TAGS:
+        return False
+    if _ENHANCED_AT.match(rest.lstrip(" -")):
+        return True
+    if said[:3] not in SMTP_BASIC:
+        return False  # a number in a column ("308 T: remote_smtp"): a pid, a count
+    if not rest.strip() or rest[:1] == "-":
+        return True
+    if not _TEXT_AFTER.match(rest) or _HTTP_PHRASE.match(rest):
         return False
     word = rest.split(None, 1)[0].strip(".,;:!?\"'").lower() if rest.split() else ""
     if word in _COUNTED:
@@ -418,10 +483,13 @@ def _basic_at(
         and re.search(r"(?:version|v|http/[0-9.]+)[ \t]*\Z", before, re.I)
     ):
         return None, start + 3  # "version 550 5.1.1" is no reply
+    if not agrees and code not in SMTP_BASIC:
+        return None, start + 3
     command, recipient = _enrich(text, said)
     dash = after[:1] == "-"
+    heard = _HEARD.search(before) is not None
     return (
-        _Candidate(code, enhanced, said, n, code_only, False, dash, command, recipient),
+        _Candidate(code, enhanced, said, n, code_only, False, dash, heard, command, recipient),
         used,
     )
 
@@ -446,7 +514,7 @@ def _bare_at(
     if not opens and marked and not _STATUS_BEFORE.search(before):
         said = text.strip()
     command, recipient = _enrich(text, said)
-    return _Candidate(None, enhanced, said, n, False, True, False, command, recipient)
+    return _Candidate(None, enhanced, said, n, False, True, False, False, command, recipient)
 
 
 def line_candidates(
@@ -494,9 +562,7 @@ class Finder:
         self._recent: dict[tuple[str | None, str | None, str], int] = {}
         self._recent_basics: dict[str, int] = {}
         # Replies reported lately by anyone: (line, who, basic, enhanced, text key).
-        self._emitted: deque[tuple[int, str, str | None, str | None, str, str | None]] = deque(
-            maxlen=64
-        )
+        self._emitted: deque[tuple[str, Reply]] = deque(maxlen=64)
 
     def unechoed(self, replies: list[Reply], source: str) -> list[Reply]:
         """The replies a family found, less those another reader reported a few lines
@@ -507,12 +573,14 @@ class Finder:
         for reply in replies:
             if not self.is_echo(reply, source):
                 kept.append(reply)
-            self._note(reply, source)
+            self._emitted.append((source, reply))
         return kept
 
     def noted(self, replies: list[Reply], source: str) -> None:
+        """Replies a family reported, for the echoes of them that may follow."""
+        emitted = self._emitted
         for reply in replies:
-            self._note(reply, source)
+            emitted.append((source, reply))
 
     def is_echo(self, reply: Reply, source: str) -> bool:
         """Whether another reader reported this reply a few lines earlier."""
@@ -520,27 +588,25 @@ class Finder:
             return False
         line = reply.line or 0
         key = _text_key(reply.text or "")
-        for seen_line, who, basic, enhanced, seen_key, rcpt in self._emitted:
-            if who == source or line - seen_line > ECHO_WINDOW:
+        for who, seen in self._emitted:
+            if who == source or line - (seen.line or 0) > ECHO_WINDOW:
                 continue
             if (
                 reply.basic is None
                 and not key
-                and basic is not None
-                and (rcpt is None or rcpt == reply.recipient)
+                and seen.basic is not None
+                and (seen.recipient is None or seen.recipient == reply.recipient)
             ):
                 return True  # a delivery status block's bare Status beside its reply
-            if (basic, enhanced) != (reply.basic, reply.enhanced):
+            if (seen.basic, seen.enhanced) != (reply.basic, reply.enhanced):
                 continue
+            seen_key = _text_key(seen.text or "")
             if key.startswith(seen_key) or seen_key.startswith(key):
                 return True
+            # A piece of a reply quoted again ("... rate of 550-5.7.1 unsolicited mail").
+            if len(key) >= 20 and key[:30] in _normal(seen.text or ""):
+                return True
         return False
-
-    def _note(self, reply: Reply, source: str) -> None:
-        key = _text_key(reply.text or "")
-        self._emitted.append(
-            (reply.line or 0, source, reply.basic, reply.enhanced, key, reply.recipient)
-        )
 
     def paragraph(self, lines: list[tuple[int, bytes]]) -> list[Reply]:
         session = self.session
@@ -579,18 +645,19 @@ class Finder:
                     c = c._replace(text=f"{c.text}\n{logical[i][1].strip()}")
                     i += 1
                 items.append(c)
-        items += session.flush()
+        # A reply still being assembled stays pending: the next lines, whoever reads
+        # them, may go on with it.
         kept = self._decide(_join_continued(items))
         for reply in kept:
             self._remember(reply)
-            self._note(reply, "finder")
+        self.noted(kept, "finder")
         return kept
 
     # -- what is kept --------------------------------------------------------------------
 
     def _decide(self, items: list[Reply | _Candidate]) -> list[Reply]:
         kept: list[Reply] = []
-        seen: dict[tuple[str | None, str | None, str], int] = dict(self._recent)
+        seen = [(line, pair[0], pair[1], pair[2]) for pair, line in self._recent.items()]
         candidates = [c for c in items if isinstance(c, _Candidate)]
         replies = [r for r in items if isinstance(r, Reply)]
         full_basics = {c.basic for c in candidates if not c.code_only and c.basic}
@@ -606,15 +673,19 @@ class Finder:
                 continue  # "(535)", "code=550" beside the reply's own text
             if c.bare and c.enhanced in paired_enhanced and c.basic is None:
                 continue  # a status field beside the reply it summarises
-            key = (c.basic, c.enhanced, _text_key(c.text))
-            last = seen.get(key)
-            if last is not None and c.line - last <= ECHO_WINDOW:
+            key = _text_key(c.text)
+            if not c.heard and any(
+                (b, e) == (c.basic, c.enhanced)
+                and c.line - line <= ECHO_WINDOW
+                and (key.startswith(k) or k.startswith(key))
+                for line, b, e, k in seen
+            ):
                 continue  # the same reply printed again
-            seen[key] = c.line
+            seen.append((c.line, c.basic, c.enhanced, key))
             reply = Reply(
                 c.basic, c.enhanced, c.text, self.session.input, c.line, c.recipient, c.command
             )
-            if not self.is_echo(reply, "finder"):
+            if c.heard or not self.is_echo(reply, "finder"):
                 kept.append(reply)
         return kept
 
@@ -708,8 +779,11 @@ def _text_key(text: str) -> str:
     """What two printings of one reply share: the codes and first words, whatever the
     quoting, the line breaks and the "(in reply to ...)" after it."""
     text = split_in_reply_to(text)[0] if "(in reply to " in text else text
-    words = re.sub(r"[\s\"'`\\]+", " ", text).strip().lower()
-    return words[:48]
+    return _normal(text[:200])[:48]
+
+
+def _normal(text: str) -> str:
+    return re.sub(r"[\s\"'`\\]+", " ", text[:4000]).strip().lower()
 
 
 def _reply_text(text: str, start: int) -> str:
@@ -740,6 +814,8 @@ def _drop_wrappers(found: list[_Candidate]) -> list[_Candidate]:
     550-550 5.1.10 ...") is context: the complete reply after it is the finding."""
     kept: list[_Candidate] = []
     for k, c in enumerate(found):
+        if c.bare and any(later.basic is not None for later in found[k + 1 :]):
+            continue  # "dsn=4.0.0, ... said: 550 ...": the relay's status, not a reply
         if (c.basic is None or c.enhanced is None) and not c.code_only:
             later = found[k + 1 : k + 2]
             if (

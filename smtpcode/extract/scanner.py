@@ -206,6 +206,8 @@ class Scanner:
                 if stray:
                     yield from self._paragraph(stray)
                 session.note(raw, n)
+                if finder is not None:
+                    finder.noted(raw, sticky.name)
                 yield from raw
                 continue
             if stray and self._joins(raw, sticky, stray):
@@ -267,6 +269,8 @@ class Scanner:
                         session.held = None
                 elif out:
                     finder.noted(out, sticky.name)
+            elif finder is not None and out:
+                finder.noted(out, sticky.name)
             if out:
                 session.note(out, n)
                 yield from out
