@@ -541,7 +541,15 @@ def line_candidates(
         if bare is not None:
             found.append((m.start(), bare))
     found.sort(key=lambda item: item[0])
-    return _drop_wrappers([c for _, c in found])
+    merged: list[_Candidate] = []
+    for _, c in found:
+        prev = merged[-1] if merged else None
+        if prev is not None and prev.dash and (prev.basic, prev.enhanced) == (c.basic, c.enhanced):
+            # a multi-line reply a log flattened: "555-5.5.2 ... 555-5.5.2 ... 555 5.5.2 ..."
+            merged[-1] = prev._replace(dash=c.dash)
+            continue
+        merged.append(c)
+    return _drop_wrappers(merged)
 
 
 def reply_in_line(text: str) -> Codes | None:
@@ -668,6 +676,7 @@ class Finder:
         for c in items:
             if isinstance(c, Reply):
                 kept.append(c)  # a transcript's reply: said once each time
+                seen.append((c.line or 0, c.basic, c.enhanced, _text_key(c.text or "")))
                 continue
             if c.code_only and c.basic in full_basics:
                 continue  # "(535)", "code=550" beside the reply's own text
@@ -704,6 +713,15 @@ class Finder:
 # up to the "(in reply to ... command)" that ends it.
 _SAID = ("said:", "refused to talk to me:")
 _FOLDED_LINES = 12
+
+
+def continues_reply(last: bytes, line: bytes) -> bool:
+    """Whether a line goes on with a reply the paragraph's last line left open: "535-5.7.8
+    ... Learn more at" then "535 5.7.8 https://..." (a reply a client's exception quotes)."""
+    head = line.lstrip(b" \t\"'")
+    if len(head) < 4 or head[3:4] not in (b" ", b"-") or not head[:3].isdigit():
+        return False
+    return head[:3] + b"-" in last
 
 
 def said_block_open(lines: list[tuple[int, bytes]]) -> bool:

@@ -18,7 +18,12 @@ from itertools import chain
 from typing import TYPE_CHECKING, BinaryIO, cast
 
 from smtpcode.extract import bounce, esp_json
-from smtpcode.extract.candidates import MAX_PARAGRAPH, Finder, said_block_open
+from smtpcode.extract.candidates import (
+    MAX_PARAGRAPH,
+    Finder,
+    continues_reply,
+    said_block_open,
+)
 from smtpcode.extract.client_errors import ClientErrors
 from smtpcode.extract.dsn_fields import DsnFields
 from smtpcode.extract.embedded import Embedded
@@ -61,7 +66,7 @@ def _line_families() -> list[LineFamily]:
 
 
 # Families whose replies may repeat what another reader reported just before.
-_ECHOING = frozenset(("dsn", "embedded"))
+_ECHOING = frozenset(("dsn", "embedded", "exception", "reply"))
 
 # Values of --format: each names the families it allows.
 FORMATS: dict[str, tuple[str, ...]] = {
@@ -288,7 +293,7 @@ class Scanner:
         """Whether a line joins the open paragraph: no family claims it or, quoted,
         its inner line; and it starts no message of a mailbox. The lines of a bounce's
         quote folded over lines ("host X said:" up to "(in reply to ...)") always do."""
-        if said_block_open(stray):
+        if said_block_open(stray) or continues_reply(stray[-1][1], raw):
             return True
         if self._claimed(raw, sticky):
             return False
