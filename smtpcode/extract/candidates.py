@@ -257,6 +257,9 @@ class _Candidate(NamedTuple):
     dash: bool
     # Whether a transcript marker stands before it ("SMTP<< 220"): said each time.
     heard: bool
+    # The words before it, names and numbers left out: two lines of one shape ("host
+    # mx1[...] refused to talk to me: 554 ...", "host mx2[...] ...") are two events.
+    shape: str
     command: str | None
     recipient: str | None
 
@@ -415,12 +418,20 @@ def _plausible_opening(said: str, decoration: str) -> bool:
     return bool(decoration.strip()) or bool(_SMTP_WORDS.search(rest[:120]))
 
 
+_WORDS_AFTER = re.compile(r"[ \t]*(?:-[ \t]*|\)?:[ \t]+\(?)?['\"`]?[A-Za-z<\[]")
+_QUOTED_AFTER = re.compile(r",[ \t]+[bu]?['\"][A-Za-z<\[]")
+
+
 def _has_text(before: str, after: str) -> bool:
-    """Whether words follow the code ("550 Denied", "550: Denied", "(550, 'Denied'")
-    rather than only punctuation or another field ("500,"msg"", "587, timeout=10")."""
-    if re.match(r"[ \t]*(?:-[ \t]*|:[ \t]+)?['\"`]?[A-Za-z<\[]", after):
+    """Whether words follow the code ("550 Denied", "(535): Denied", "(550, 'Denied'",
+    "error 451, 'Temporary failure'") rather than only punctuation or another field
+    ("500,"msg"", "587, timeout=10", "406, "Message"=>")."""
+    if _WORDS_AFTER.match(after):
         return True
-    return before.rstrip().endswith("(") and re.match(r",[ \t]+[bu]?['\"]", after) is not None
+    if _QUOTED_AFTER.match(after):
+        return not re.search(r"(?:=>|\"\s*:)\s*\Z", before)
+    # "421, Unexpected failure" opening a line
+    return not before.strip() and re.match(r",[ \t]+[A-Z][a-z]", after) is not None
 
 
 def _basic_in_context(before: str, after: str, code_only: bool) -> bool:
@@ -428,7 +439,11 @@ def _basic_in_context(before: str, after: str, code_only: bool) -> bool:
         if _CODE_WORD.search(before):
             return True
         return re.search(r"(?:error|smtp|code|reply|response)[ \t]*\(\Z", before, re.I) is not None
-    if _NOT_A_REPLY.search(before) or _HTTP_PHRASE.match(after):
+    if _HTTP_PHRASE.match(after):
+        return False
+    if before.rstrip()[-1:] in ('"', "'", "`") and _SMTP_WORDS.search(after[:160]):
+        return True  # a reply quoted in a sentence: 'hundreds of "451 Temporary ..."'
+    if _NOT_A_REPLY.search(before):
         return False
     field = _OTHER_FIELD.search(before)
     if field is not None and field.group(1).lower() not in _REPLY_FIELDS:
@@ -489,7 +504,19 @@ def _basic_at(
     dash = after[:1] == "-"
     heard = _HEARD.search(before) is not None
     return (
-        _Candidate(code, enhanced, said, n, code_only, False, dash, heard, command, recipient),
+        _Candidate(
+            code,
+            enhanced,
+            said,
+            n,
+            code_only,
+            False,
+            dash,
+            heard,
+            _shape(text[:start]),
+            command,
+            recipient,
+        ),
         used,
     )
 
@@ -514,7 +541,8 @@ def _bare_at(
     if not opens and marked and not _STATUS_BEFORE.search(before):
         said = text.strip()
     command, recipient = _enrich(text, said)
-    return _Candidate(None, enhanced, said, n, False, True, False, False, command, recipient)
+    shape = _shape(text[:at])
+    return _Candidate(None, enhanced, said, n, False, True, False, False, shape, command, recipient)
 
 
 def line_candidates(
@@ -544,6 +572,17 @@ def line_candidates(
     merged: list[_Candidate] = []
     for _, c in found:
         prev = merged[-1] if merged else None
+        if (
+            prev is not None
+            and prev.basic is not None
+            and prev.enhanced is None
+            and c.bare
+            and c.enhanced is not None
+            and c.enhanced[0] == prev.basic[0]
+        ):
+            # "SMTP Error (451): Failed to add recipient (4.3.0 <a@b>: ...)": one reply
+            merged[-1] = prev._replace(enhanced=c.enhanced, code_only=False)
+            continue
         if prev is not None and prev.dash and (prev.basic, prev.enhanced) == (c.basic, c.enhanced):
             # a multi-line reply a log flattened: "555-5.5.2 ... 555-5.5.2 ... 555 5.5.2 ..."
             merged[-1] = prev._replace(dash=c.dash)
@@ -665,7 +704,7 @@ class Finder:
 
     def _decide(self, items: list[Reply | _Candidate]) -> list[Reply]:
         kept: list[Reply] = []
-        seen = [(line, pair[0], pair[1], pair[2]) for pair, line in self._recent.items()]
+        seen = [(line, pair[0], pair[1], pair[2], "") for pair, line in self._recent.items()]
         candidates = [c for c in items if isinstance(c, _Candidate)]
         replies = [r for r in items if isinstance(r, Reply)]
         full_basics = {c.basic for c in candidates if not c.code_only and c.basic}
@@ -676,7 +715,7 @@ class Finder:
         for c in items:
             if isinstance(c, Reply):
                 kept.append(c)  # a transcript's reply: said once each time
-                seen.append((c.line or 0, c.basic, c.enhanced, _text_key(c.text or "")))
+                seen.append((c.line or 0, c.basic, c.enhanced, _text_key(c.text or ""), ""))
                 continue
             if c.code_only and c.basic in full_basics:
                 continue  # "(535)", "code=550" beside the reply's own text
@@ -687,10 +726,11 @@ class Finder:
                 (b, e) == (c.basic, c.enhanced)
                 and c.line - line <= ECHO_WINDOW
                 and (key.startswith(k) or k.startswith(key))
-                for line, b, e, k in seen
+                and (not c.shape or c.shape != shape)
+                for line, b, e, k, shape in seen
             ):
                 continue  # the same reply printed again
-            seen.append((c.line, c.basic, c.enhanced, key))
+            seen.append((c.line, c.basic, c.enhanced, key, c.shape))
             reply = Reply(
                 c.basic, c.enhanced, c.text, self.session.input, c.line, c.recipient, c.command
             )
@@ -791,6 +831,14 @@ def _join_continued(items: list[Reply | _Candidate]) -> list[Reply | _Candidate]
             continue
         out.append(item)
     return out
+
+
+def _shape(before: str) -> str:
+    """The words before a reply, without names, numbers and addresses; empty when too
+    short to tell a log line's shape."""
+    words = [w if not re.search(r"[\d@.\[]", w) else "#" for w in before.split()]
+    shape = " ".join(words)
+    return shape if len(words) >= 3 else ""
 
 
 def _text_key(text: str) -> str:

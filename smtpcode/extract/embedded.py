@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from smtpcode.extract.base import LineFamily
+from smtpcode.extract.candidates import reply_in_line
 from smtpcode.extract.postfix import split_in_reply_to
 from smtpcode.extract.reader import decode
 from smtpcode.extract.reply_text import find_reply
@@ -48,5 +49,10 @@ class Embedded(LineFamily):
                 found = find_reply(said)
                 if found is None:
                     return []
+                if found.enhanced is None:
+                    # "550 cuda_nsu 5.1.1": the enhanced code after a vendor's token
+                    paired = reply_in_line(said)
+                    if paired is not None and paired.basic == found.basic:
+                        found = found._replace(enhanced=paired.enhanced)
                 return [found.reply(session.input, lineno, command=command)]
         return []

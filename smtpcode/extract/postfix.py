@@ -294,7 +294,8 @@ class Postfix(LineFamily):
         else:
             command = None
             basic, enhanced, what = _codes(what)
-        if enhanced is None and dsn and dsn[:1] in "245":
+        if enhanced is None and basic is None and dsn and dsn[:1] in "245":
+            # Postfix's own status stands for a reply only when none is quoted.
             enhanced = dsn
         return [
             new_reply(
