@@ -836,7 +836,11 @@ def _join_continued(items: list[Reply | _Candidate]) -> list[Reply | _Candidate]
 def _shape(before: str) -> str:
     """The words before a reply, without names, numbers and addresses; empty when too
     short to tell a log line's shape."""
-    words = [w if not re.search(r"[\d@.\[]", w) else "#" for w in before.split()]
+    words = [
+        w if not re.search(r"[\d@.\[]", w) else "#"
+        for w in before.split()
+        if re.search(r"\w", w)  # a table's "|", a quote's ">"
+    ]
     shape = " ".join(words)
     return shape if len(words) >= 3 else ""
 
@@ -845,7 +849,8 @@ def _text_key(text: str) -> str:
     """What two printings of one reply share: the codes and first words, whatever the
     quoting, the line breaks and the "(in reply to ...)" after it."""
     text = split_in_reply_to(text)[0] if "(in reply to " in text else text
-    return _normal(text[:200])[:48]
+    key = _normal(text[:200])[:48]
+    return key[:3] + " " + key[4:] if key[3:4] == "-" else key
 
 
 def _normal(text: str) -> str:

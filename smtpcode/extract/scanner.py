@@ -66,7 +66,7 @@ def _line_families() -> list[LineFamily]:
 
 
 # Families whose replies may repeat what another reader reported just before.
-_ECHOING = frozenset(("dsn", "embedded", "exception", "reply"))
+_ECHOING = frozenset(("dsn", "embedded", "exception", "reply", "transcript"))
 
 # Values of --format: each names the families it allows.
 FORMATS: dict[str, tuple[str, ...]] = {
