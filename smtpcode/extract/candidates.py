@@ -62,6 +62,12 @@ _DECORATION = re.compile(
 _MAX_DECORATION = 12
 _REPLY_AT = re.compile(r"([2-5][0-9][0-9])(?:([ -])(.*)|[ \t]*)\Z", re.DOTALL)
 _ENHANCED_AT = re.compile(r"#?([245]\.[0-9]{1,3}\.[0-9]{1,3})(?![0-9]|\.[0-9]|[\w])")
+# A command as a client sends it (not "RCPT TO fails with ..." in a sentence).
+_COMMAND_LINE = re.compile(
+    r"(?:MAIL FROM:|RCPT TO:|(?:EHLO|HELO|LHLO) [^ ]+[ \t]*\Z|AUTH\b|BDAT\b"
+    r"|(?:DATA|QUIT|RSET|NOOP|STARTTLS|HELP|TURN|ETRN|VRFY|EXPN)\b)",
+    re.IGNORECASE,
+)
 _VERB_AT = re.compile(r"([A-Za-z]{4,8})(?=[ \t:]|\Z)")
 
 # -- codes inside text ----------------------------------------------------------------
@@ -302,7 +308,7 @@ def _open_line(text: str) -> tuple[int, str] | None:
                 return pos, "status"
         elif c.isalpha() and c.isupper():
             v = _VERB_AT.match(text, pos)
-            if v is not None and v.group(1) in COMMANDS:
+            if v is not None and v.group(1) in COMMANDS and _COMMAND_LINE.match(text, pos):
                 return pos, "verb"
         m = _DECORATION.match(text, pos)
         if m is None or m.end() == pos:
@@ -854,7 +860,8 @@ def _text_key(text: str) -> str:
 
 
 def _normal(text: str) -> str:
-    return re.sub(r"[\s\"'`\\]+", " ", text[:4000]).strip().lower()
+    spaced = re.sub(r"[\s\"'`\\]+", " ", text[:4000]).strip().lower()
+    return re.sub(r"\b([2-5][0-9][0-9])-", r"\1 ", spaced)  # "550-5.7.1" as "550 5.7.1"
 
 
 def _reply_text(text: str, start: int) -> str:

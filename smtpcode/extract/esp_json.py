@@ -28,6 +28,7 @@ REPLY_KEYS = (
     "smtp-response",
     "smtp_response",
     "smtp_reply",
+    "smtpreply",  # JMAP's EmailSubmission deliveryStatus (RFC 8621)
     "raw_reason",
     "diag",
     "details",

@@ -11,8 +11,9 @@ import dataclasses
 from typing import TYPE_CHECKING
 
 from smtpcode.extract.base import LineFamily
+from smtpcode.extract.candidates import SMTP_BASIC
 from smtpcode.extract.reader import decode
-from smtpcode.extract.reply_text import REPLY_LINE
+from smtpcode.extract.reply_text import REPLY_LINE, enhanced_at_start
 from smtpcode.extract.session import MAX_REPLY_LINES
 
 if TYPE_CHECKING:
@@ -44,10 +45,18 @@ class RawReplies(LineFamily):
         return line[:4].upper() in _VERBS or line.rstrip() == b"."
 
     def keeps(self, line: bytes, session: Session) -> bool:
+        head = line.strip()
+        if head[:1] not in b"2345":
+            return True  # a command typed in a session
         # A number alone on a line is a reply only inside a conversation.
-        if len(line.strip()) == 3:
+        if len(head) == 3:
             return session.command is not None or session.code is not None
-        return True
+        # A code no server sends, in a column ("308 T: remote_smtp": a pid), is the
+        # finder's to weigh.
+        return (
+            head[:3].decode("latin-1") in SMTP_BASIC
+            or enhanced_at_start(decode(head[4:40])) is not None
+        )
 
     def take(self, line: bytes, lineno: int, session: Session) -> list[Reply] | None:
         if not self.claims(line) or not self.keeps(line, session):

@@ -136,6 +136,9 @@ REPLY_START = re.compile(
     r"[ \t]*+#?([245]\.[0-9]{1,3}\.[0-9]{1,3})(?![0-9]|\.[0-9]|[A-Za-z_]))?"
 )
 _new_codes = tuple.__new__
+_VENDOR_TOKEN = re.compile(
+    r" [a-z]{1,10}_[a-z_]{1,20} ([245]\.[0-9]{1,3}\.[0-9]{1,3})(?![0-9]|\.[0-9]|\w)"
+)
 
 
 def read_reply(text: str) -> Codes:
@@ -151,6 +154,11 @@ def read_reply(text: str) -> Codes:
             stripped = stripped[m.end() :]
     m = REPLY_START.match(stripped)
     if m is not None:
+        if m[2] is None and "_" in stripped[4:40]:
+            # A vendor's token between the codes: Barracuda's "550 cuda_nsu 5.1.1 ..."
+            v = _VENDOR_TOKEN.match(stripped, 3)
+            if v is not None:
+                return Codes(m[1], v[1], stripped)
         return _new_codes(Codes, (m[1], m[2], stripped))  # type: ignore[no-any-return]
     return Codes(None, enhanced_at_start(stripped), stripped or None)
 

@@ -368,7 +368,9 @@ class Scanner:
             found = esp_json.extract_document(
                 b"\n".join(b for _, b in buffered), buffered[0][0], self.input
             )
-            if found is not None:
+            # A document with no field we know is read line by line: the finder may
+            # still see a reply in one of its values.
+            if found:
                 yield from found
                 return
         # Too large or not JSON after all: read it line by line.
