@@ -68,6 +68,8 @@ _COMMAND_LINE = re.compile(
     r"|(?:DATA|QUIT|RSET|NOOP|STARTTLS|HELP|TURN|ETRN|VRFY|EXPN)\b)",
     re.IGNORECASE,
 )
+# The status on the line after a code, even glued to its text ("5.7.1Unauthorized").
+_ENHANCED_AHEAD = re.compile(r"#?([245]\.[0-9]{1,3}\.[0-9]{1,3})(?![0-9]|\.[0-9])")
 _VERB_AT = re.compile(r"([A-Za-z]{4,8})(?=[ \t:]|\Z)")
 
 # -- codes inside text ----------------------------------------------------------------
@@ -98,7 +100,7 @@ _INTRODUCED = re.compile(
     r"|failed|failure|fail|reason|message|msg|returned|returns|return|got|get|getting"
     r"|receive|received|receiving|smtp|diagnostic-code|stat|smtpmsg|reject"
     r"|rejected|refused|denied|exception|deferred|bounced|bounce|server|says|saying"
-    r"|smtpreply|detail|details|info|result|Fatal\w{0,10}|Error\w{0,20})"
+    r"|smtpreply|detail|details|info|result|Fatal\w{0,10}|Error\w{0,20}|talk to me)"
     r"""[ \t]*[:;=>-]?[ \t]*["'`(\[]?[ \t]*\Z"""
     r"""|(?:=>|->|-->|<--|<<<|>>>|<<|<|└──|S:)[ \t]*\Z""",
     re.IGNORECASE,
@@ -413,7 +415,9 @@ def _plausible_opening(said: str, decoration: str) -> bool:
         return True
     if said[:3] not in SMTP_BASIC:
         return False  # a number in a column ("308 T: remote_smtp"): a pid, a count
-    if not rest.strip() or rest[:1] == "-":
+    if not rest.strip():
+        return bool(decoration.strip())  # "< 334" in a transcript; "422" alone is a number
+    if rest[:1] == "-":
         return True
     if not _TEXT_AFTER.match(rest) or _HTTP_PHRASE.match(rest):
         return False
@@ -472,7 +476,7 @@ def _basic_at(
 ) -> tuple[_Candidate | None, int]:
     """The candidate whose code stands at `start`, if its context makes it a reply, and
     where its codes end."""
-    before = text[max(0, start - 60) : start]
+    before = text[max(0, start - 60) : start].rstrip("*_")  # Markdown emphasis
     after = text[start + 3 :]
     if _EXPECTED.search(before):
         return None, start + 3
@@ -484,7 +488,7 @@ def _basic_at(
         used = start + 3 + pair.end()
     elif after.strip(" \t\"'`") == "" and ahead is not None:
         # "with message "550 \n5.7.1 Command rejected": the status on the next line
-        m = _ENHANCED_AT.match(ahead.lstrip())
+        m = _ENHANCED_AHEAD.match(ahead.lstrip())
         if m is not None and m.group(1)[0] == code[0]:
             enhanced = m.group(1)
     if enhanced is None:
@@ -530,18 +534,21 @@ def _basic_at(
 def _bare_at(
     text: str, at: int, enhanced: str, n: int, opened: tuple[int, str] | None
 ) -> _Candidate | None:
-    before = text[max(0, at - 40) : at]
+    before = text[max(0, at - 40) : at].rstrip("*_")  # Markdown emphasis
     marked = text[at : at + 1] == "#" or _STATUS_BEFORE.search(before) is not None
     if _VERSION_BEFORE.search(before) and not marked:
         return None
     after = text[at:].lstrip("#")[len(enhanced) :]
-    opens = opened is not None and opened[1] == "status" and opened[0] == at
+    opens = (opened is not None and opened[1] == "status" and opened[0] == at) or not (
+        before.strip()
+    )
     if not marked:
-        if not _registry(enhanced):
-            return None
         if not (opens or _INTRODUCED.search(before) or _PUNCTUATED.search(before)):
             return None
         if not _SMTP_WORDS.search(after[:120]):
+            return None
+        # A code outside the registry (Microsoft's 5.7.512) needs its words right after.
+        if not _registry(enhanced) and not re.match(r"[ \t`'\"|:-]{1,4}[A-Za-z]", after):
             return None
     said = text[at:].strip().rstrip("\"'`,")
     if not opens and marked and not _STATUS_BEFORE.search(before):
@@ -576,8 +583,17 @@ def line_candidates(
             found.append((m.start(), bare))
     found.sort(key=lambda item: item[0])
     merged: list[_Candidate] = []
-    for _, c in found:
+    last_at = -1
+    for at, c in found:
         prev = merged[-1] if merged else None
+        if prev is not None and prev.basic and prev.enhanced and c.basic and c.enhanced:
+            if text[last_at:at].rstrip().endswith(("->", "=>")):
+                # "550 5.7.514 ... -> 554 5.7.1 ...": the relay's verdict, then the
+                # remote server's reply it passed on
+                merged[-1] = c
+                last_at = at
+                continue
+        last_at = at
         if (
             prev is not None
             and prev.basic is not None
@@ -616,6 +632,8 @@ class Finder:
         self._recent_basics: dict[str, int] = {}
         # Replies reported lately by anyone: (line, who, basic, enhanced, text key).
         self._emitted: deque[tuple[str, Reply]] = deque(maxlen=64)
+        # Who reported a reply last when it was not the reader before: (who, line).
+        self._last_foreign: tuple[str, int] | None = None
 
     def unechoed(self, replies: list[Reply], source: str) -> list[Reply]:
         """The replies a family found, less those another reader reported a few lines
@@ -626,14 +644,22 @@ class Finder:
         for reply in replies:
             if not self.is_echo(reply, source):
                 kept.append(reply)
-            self._emitted.append((source, reply))
+        self.noted(replies, source)
         return kept
+
+    def foreign_near(self, source: str, line: int) -> bool:
+        """Whether a reader other than `source` reported a reply in the last lines (a
+        cheap test before looking for echoes on a big log's hot path)."""
+        last = self._last_foreign
+        return last is not None and last[0] != source and line - last[1] <= ECHO_WINDOW
 
     def noted(self, replies: list[Reply], source: str) -> None:
         """Replies a family reported, for the echoes of them that may follow."""
         emitted = self._emitted
         for reply in replies:
             emitted.append((source, reply))
+        if replies and (self._last_foreign is None or self._last_foreign[0] != source):
+            self._last_foreign = (source, replies[-1].line or 0)
 
     def is_echo(self, reply: Reply, source: str) -> bool:
         """Whether another reader reported this reply a few lines earlier."""

@@ -210,6 +210,9 @@ def find_reply(text: str) -> Codes | None:
         reply = text[m.start(1) :].strip()
         rest = _after_code(reply)
         enhanced = enhanced_at_start(rest) or enhanced_inside(reply.split("\n", 1)[0])
+        if enhanced is None and "_" in reply[4:40]:
+            v = _VENDOR_TOKEN.match(reply, 3)  # "550 cuda_nsu 5.1.1"
+            enhanced = v[1] if v is not None else None
         return Codes(m.group(1), enhanced, unflatten(reply))
     e = EMBEDDED_ENHANCED.search(text)
     if e is not None:

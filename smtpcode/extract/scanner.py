@@ -66,7 +66,9 @@ def _line_families() -> list[LineFamily]:
 
 
 # Families whose replies may repeat what another reader reported just before.
-_ECHOING = frozenset(("dsn", "embedded", "exception", "reply", "transcript"))
+_ECHOING = frozenset(
+    ("dsn", "embedded", "exception", "reply", "transcript", "exim", "sendmail", "opensmtpd")
+)
 
 # Values of --format: each names the families it allows.
 FORMATS: dict[str, tuple[str, ...]] = {
@@ -275,7 +277,11 @@ class Scanner:
                 elif out:
                     finder.noted(out, sticky.name)
             elif finder is not None and out:
-                finder.noted(out, sticky.name)
+                if finder.foreign_near(sticky.name, n):
+                    # a log line after a paste's prose that quoted its reply
+                    out = finder.unechoed(out, sticky.name)
+                else:
+                    finder.noted(out, sticky.name)
             if out:
                 session.note(out, n)
                 yield from out
