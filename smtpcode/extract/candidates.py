@@ -586,13 +586,19 @@ def line_candidates(
     last_at = -1
     for at, c in found:
         prev = merged[-1] if merged else None
-        if prev is not None and prev.basic and prev.enhanced and c.basic and c.enhanced:
-            if text[last_at:at].rstrip().endswith(("->", "=>")):
-                # "550 5.7.514 ... -> 554 5.7.1 ...": the relay's verdict, then the
-                # remote server's reply it passed on
-                merged[-1] = c
-                last_at = at
-                continue
+        if (
+            prev is not None
+            and prev.basic
+            and prev.enhanced
+            and c.basic
+            and c.enhanced
+            and text[last_at:at].rstrip().endswith(("->", "=>"))
+        ):
+            # "550 5.7.514 ... -> 554 5.7.1 ...": the relay's verdict, then the remote
+            # server's reply it passed on
+            merged[-1] = c
+            last_at = at
+            continue
         last_at = at
         if (
             prev is not None
@@ -620,6 +626,56 @@ def reply_in_line(text: str) -> Codes | None:
         if not c.code_only:
             return Codes(c.basic, c.enhanced, c.text)
     return None
+
+
+# Rust lettre's Debug output writes a code as its three digits' names:
+# "Code { severity: PermanentNegativeCompletion, category: MailSystem, detail: Four }".
+_LETTRE = re.compile(
+    r"severity:[ \t]*(\w{1,40}),[ \t]*category:[ \t]*(\w{1,20}),[ \t]*detail:[ \t]*(\w{1,10})"
+)
+_SEVERITY = {
+    "PositiveCompletion": "2",
+    "PositiveIntermediate": "3",
+    "TransientNegativeCompletion": "4",
+    "PermanentNegativeCompletion": "5",
+}
+_CATEGORY = {
+    "Syntax": "0",
+    "Information": "1",
+    "Connections": "2",
+    "Unspecified3": "3",
+    "Unspecified4": "4",
+    "MailSystem": "5",
+}
+_DETAIL = {
+    name: str(k)
+    for k, name in enumerate(
+        ["Zero", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine"]
+    )
+}
+
+
+def _lettre_codes(logical: list[tuple[int, str]]) -> list[_Candidate]:
+    """Replies lettre's Debug output spells out, one per "Code { ... }", pretty-printed
+    over lines or not."""
+    if not any("severity:" in text for _, text in logical):
+        return []
+    joined = ""
+    starts: list[tuple[int, int]] = []
+    for n, text in logical:
+        starts.append((len(joined), n))
+        joined += text.strip() + " "
+    found = []
+    for m in _LETTRE.finditer(joined):
+        digits = (_SEVERITY.get(m[1]), _CATEGORY.get(m[2]), _DETAIL.get(m[3]))
+        if None in digits:
+            continue
+        code = "".join(d for d in digits if d)
+        line = max(n for at, n in starts if at <= m.start())
+        found.append(
+            _Candidate(code, None, m.group(), line, False, False, False, False, "", None, None)
+        )
+    return found
 
 
 class Finder:
@@ -724,6 +780,7 @@ class Finder:
                     c = c._replace(text=f"{c.text}\n{logical[i][1].strip()}")
                     i += 1
                 items.append(c)
+        items += _lettre_codes(logical)
         # A reply still being assembled stays pending: the next lines, whoever reads
         # them, may go on with it.
         kept = self._decide(_join_continued(items))
