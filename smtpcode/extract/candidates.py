@@ -70,6 +70,13 @@ _COMMAND_LINE = re.compile(
 )
 # The status on the line after a code, even glued to its text ("5.7.1Unauthorized").
 _ENHANCED_AHEAD = re.compile(r"#?([245]\.[0-9]{1,3}\.[0-9]{1,3})(?![0-9]|\.[0-9])")
+
+
+def is_command(text: str) -> bool:
+    """Whether a line is a command as a client types it ("mail from:<a@b>", "QUIT")."""
+    return _COMMAND_LINE.match(text) is not None
+
+
 _VERB_AT = re.compile(r"([A-Za-z]{4,8})(?=[ \t:]|\Z)")
 
 # -- codes inside text ----------------------------------------------------------------
@@ -417,8 +424,8 @@ def _plausible_opening(said: str, decoration: str) -> bool:
         return False  # a number in a column ("308 T: remote_smtp"): a pid, a count
     if not rest.strip():
         return bool(decoration.strip())  # "< 334" in a transcript; "422" alone is a number
-    if rest[:1] == "-":
-        return True
+    if rest[:1] == "-" or said[:3] == "334":
+        return True  # more lines follow; an AUTH challenge is base64
     if not _TEXT_AFTER.match(rest) or _HTTP_PHRASE.match(rest):
         return False
     word = rest.split(None, 1)[0].strip(".,;:!?\"'").lower() if rest.split() else ""
@@ -539,6 +546,8 @@ def _bare_at(
     if _VERSION_BEFORE.search(before) and not marked:
         return None
     after = text[at:].lstrip("#")[len(enhanced) :]
+    if after[:1] not in ("", " ", "\t", ":", ";", ",", ")", "]", "-", "'", '"', "`", "|", "*"):
+        return None  # "4.3.3→4.4.0": a version going to the next
     opens = (opened is not None and opened[1] == "status" and opened[0] == at) or not (
         before.strip()
     )
@@ -759,6 +768,9 @@ class Finder:
             if opened is not None and opened[1] == "reply":
                 said = text[opened[0] :].rstrip()
                 m = _REPLY_AT.match(said)
+                ahead = logical[i][1].lstrip() if i < len(logical) else ""
+                if len(said) == 3 and _ENHANCED_AHEAD.match(ahead):
+                    m = None  # "...Refused: 550" then "5.7.1 ...": read as one, below
                 if m is not None and _plausible_opening(said, text[: opened[0]]):
                     code, sep, rest = m.group(1), m.group(2) or "", m.group(3) or ""
                     rest = rest.rstrip("\"'`")
@@ -938,7 +950,7 @@ def _text_key(text: str) -> str:
     """What two printings of one reply share: the codes and first words, whatever the
     quoting, the line breaks and the "(in reply to ...)" after it."""
     text = split_in_reply_to(text)[0] if "(in reply to " in text else text
-    key = _normal(text[:200])[:48]
+    key = _normal(text[:200]).rstrip(".…")[:48]
     return key[:3] + " " + key[4:] if key[3:4] == "-" else key
 
 

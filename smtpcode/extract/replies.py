@@ -11,7 +11,7 @@ import dataclasses
 from typing import TYPE_CHECKING
 
 from smtpcode.extract.base import LineFamily
-from smtpcode.extract.candidates import SMTP_BASIC
+from smtpcode.extract.candidates import SMTP_BASIC, is_command
 from smtpcode.extract.reader import decode
 from smtpcode.extract.reply_text import REPLY_LINE, enhanced_at_start
 from smtpcode.extract.session import MAX_REPLY_LINES
@@ -47,7 +47,9 @@ class RawReplies(LineFamily):
     def keeps(self, line: bytes, session: Session) -> bool:
         head = line.strip()
         if head[:1] not in b"2345":
-            return True  # a command typed in a session
+            # a command typed in a session, a line of the message after DATA; not a
+            # sentence that starts like one ("MailKit.Net.Smtp...")
+            return session.in_data or head == b"." or is_command(decode(head))
         # A number alone on a line is a reply only inside a conversation.
         if len(head) == 3:
             return session.command is not None or session.code is not None
