@@ -768,8 +768,8 @@ class Finder:
             if opened is not None and opened[1] == "reply":
                 said = text[opened[0] :].rstrip()
                 m = _REPLY_AT.match(said)
-                ahead = logical[i][1].lstrip() if i < len(logical) else ""
-                if len(said) == 3 and _ENHANCED_AHEAD.match(ahead):
+                following = logical[i][1].lstrip() if i < len(logical) else ""
+                if len(said) == 3 and _ENHANCED_AHEAD.match(following):
                     m = None  # "...Refused: 550" then "5.7.1 ...": read as one, below
                 if m is not None and _plausible_opening(said, text[: opened[0]]):
                     code, sep, rest = m.group(1), m.group(2) or "", m.group(3) or ""
