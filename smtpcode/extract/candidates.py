@@ -32,7 +32,13 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from smtpcode.extract.postfix import split_in_reply_to
 from smtpcode.extract.reader import decode
-from smtpcode.extract.reply_text import COMMANDS, Codes, command_in, first_address
+from smtpcode.extract.reply_text import (
+    COMMANDS,
+    Codes,
+    all_addresses,
+    command_in,
+    first_address,
+)
 from smtpcode.records import Reply
 
 if TYPE_CHECKING:
@@ -151,7 +157,7 @@ _NOT_A_REPLY = re.compile(
 # After "code" a number is a reply when nothing else says what it is: "got code 550",
 # "SMTP code: 554"; but "expected response code 250" is the one the client wanted.
 _CODE_WORD = re.compile(
-    r"(?:(?:got|received|returned|smtp|reply|response|error)[ \t]*code"
+    r"(?:(?:got|received|returned|smtp|reply|response|error|with)[ \t]*code"
     r"|responsecode|smtpstatus|smtpcode|code=)[ \t]*[:=]?[ \t]*[\"'(]?[ \t]*\Z",
     re.IGNORECASE,
 )
@@ -435,7 +441,9 @@ def _plausible_opening(said: str, decoration: str) -> bool:
     return bool(decoration.strip()) or bool(_SMTP_WORDS.search(rest[:120]))
 
 
-_WORDS_AFTER = re.compile(r"[ \t]*(?:-[ \t]*|\)?:[ \t]+\(?)?['\"`]?[A-Za-z<\[]")
+_WORDS_AFTER = re.compile(
+    r"[ \t]*(?:-[ \t]*|\)?:[ \t]+\(?|\([0-9.]{1,12}\)[ \t]*)?['\"`]?[A-Za-z<\[]"
+)
 _QUOTED_AFTER = re.compile(r",[ \t]+[bu]?['\"][A-Za-z<\[]")
 
 
@@ -443,6 +451,8 @@ def _has_text(before: str, after: str) -> bool:
     """Whether words follow the code ("550 Denied", "(535): Denied", "(550, 'Denied'",
     "error 451, 'Temporary failure'") rather than only punctuation or another field
     ("500,"msg"", "587, timeout=10", "406, "Message"=>")."""
+    if re.match(r"[ \t]+[a-z_][\w-]{0,30}=", after):
+        return False  # the next field of a log line: "smtpstatus=554 smtpmsg='554 ...'"
     if _WORDS_AFTER.match(after):
         return True
     if _QUOTED_AFTER.match(after):
@@ -458,6 +468,8 @@ def _basic_in_context(before: str, after: str, code_only: bool) -> bool:
         return re.search(r"(?:error|smtp|code|reply|response)[ \t]*\(\Z", before, re.I) is not None
     if _HTTP_PHRASE.match(after):
         return False
+    if _CODE_WORD.search(before):
+        return True  # "rejected command 'DATA' with code 550 (0.0.0) 'Service ...'"
     if before.rstrip()[-1:] in ('"', "'", "`") and _SMTP_WORDS.search(after[:160]):
         return True  # a reply quoted in a sentence: 'hundreds of "451 Temporary ..."'
     if _NOT_A_REPLY.search(before):
@@ -687,6 +699,47 @@ def _lettre_codes(logical: list[tuple[int, str]]) -> list[_Candidate]:
     return found
 
 
+# A notice that a message could not be delivered to a recipient it names, with no code
+# at all (a content filter's "Unable to deliver message to <x>", a list manager's
+# notice, a webmail's bounce text): each named recipient is a finding with null codes,
+# and diagnosis reads the reason from the words.
+_UNDELIVERED = re.compile(
+    r"(?:unable to deliver (?:the |your |this )?(?:message|mail|e-?mail) to"
+    r"|(?:could|can|cannot|can't) ?not be delivered to"
+    r"|was not delivered to|wasn't delivered to|undeliverable to"
+    r"|delivery to the following recipients? (?:has )?failed(?: permanently)?"
+    r"|delivery has failed to these recipients(?: or groups)?"
+    r"|failed to deliver (?:the |your )?(?:message|mail|e-?mail) to"
+    r"|permanent(?:ly)? (?:delivery )?fail(?:ed|ure) (?:to|for)"
+    r"|delivery (?:failed|failure) (?:to|for))",
+    re.IGNORECASE,
+)
+# How many lines after the notice may list its recipients.
+_NOTICE_LINES = 6
+
+
+def _codeless_bounces(logical: list[tuple[int, str]], input_name: str | None) -> list[Reply]:
+    """One reply with null codes per recipient a codeless delivery notice names."""
+    out: list[Reply] = []
+    named: set[str] = set()
+    for k, (n, text) in enumerate(logical):
+        m = _UNDELIVERED.search(text)
+        if m is None:
+            continue
+        window = [text[m.end() :]] + [t for _, t in logical[k + 1 : k + 1 + _NOTICE_LINES]]
+        said = " ".join(t.strip() for t in [text, *window[1:]] if t.strip())[:1000]
+        for part in window:
+            for address in all_addresses(part):
+                address = address.strip("<>.,;:'\"")
+                if address.lower() in named:
+                    continue
+                named.add(address.lower())
+                out.append(Reply(None, None, said, input_name, n, address))
+            if out and not part.strip():
+                break
+    return out
+
+
 class Finder:
     """Reads the paragraphs of lines no family took, for one input."""
 
@@ -793,6 +846,8 @@ class Finder:
                     i += 1
                 items.append(c)
         items += _lettre_codes(logical)
+        if not items and "@" in "".join(t for _, t in logical):
+            items += _codeless_bounces(logical, session.input)
         # A reply still being assembled stays pending: the next lines, whoever reads
         # them, may go on with it.
         kept = self._decide(_join_continued(items))
@@ -950,7 +1005,7 @@ def _text_key(text: str) -> str:
     """What two printings of one reply share: the codes and first words, whatever the
     quoting, the line breaks and the "(in reply to ...)" after it."""
     text = split_in_reply_to(text)[0] if "(in reply to " in text else text
-    key = _normal(text[:200]).rstrip(".…")[:48]
+    key = re.sub(r" ?\([0-9.]{1,12}\)", "", _normal(text[:200])).rstrip(".…")[:48]
     return key[:3] + " " + key[4:] if key[3:4] == "-" else key
 
 
