@@ -28,7 +28,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections import deque
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from smtpcode.extract.postfix import split_in_reply_to
 from smtpcode.extract.reader import decode
@@ -48,6 +48,13 @@ if TYPE_CHECKING:
 MAX_PARAGRAPH = 200
 # How many lines back a reply found here counts as the same one printed again.
 ECHO_WINDOW = 60
+# Bounds that keep a hostile input linear: the text a candidate is judged by and keeps,
+# candidates per line, and earlier replies each one is compared with.
+MAX_REPLY_TEXT = 4000
+MAX_PER_LINE = 50
+MAX_SEEN = 128
+MAX_TRIES = 400  # codes looked at per line
+_JUDGED = 400  # characters after a code that its context is read from
 
 # -- what opens a line ----------------------------------------------------------------
 
@@ -496,7 +503,9 @@ def _basic_at(
     """The candidate whose code stands at `start`, if its context makes it a reply, and
     where its codes end."""
     before = text[max(0, start - 60) : start].rstrip("*_")  # Markdown emphasis
-    after = text[start + 3 :]
+    # What a reply's codes and words can be judged by: a bounded stretch, so that a
+    # line full of numbers costs time proportional to its length.
+    after = text[start + 3 : start + 3 + _JUDGED]
     if _EXPECTED.search(before):
         return None, start + 3
     pair = _PAIR.match(after)
@@ -557,7 +566,7 @@ def _bare_at(
     marked = text[at : at + 1] == "#" or _STATUS_BEFORE.search(before) is not None
     if _VERSION_BEFORE.search(before) and not marked:
         return None
-    after = text[at:].lstrip("#")[len(enhanced) :]
+    after = text[at : at + _JUDGED].lstrip("#")[len(enhanced) :]
     if after[:1] not in ("", " ", "\t", ":", ";", ",", ")", "]", "-", "'", '"', "`", "|", "*"):
         return None  # "4.3.3→4.4.0": a version going to the next
     opens = (opened is not None and opened[1] == "status" and opened[0] == at) or not (
@@ -571,9 +580,9 @@ def _bare_at(
         # A code outside the registry (Microsoft's 5.7.512) needs its words right after.
         if not _registry(enhanced) and not re.match(r"[ \t`'\"|:-]{1,4}[A-Za-z]", after):
             return None
-    said = text[at:].strip().rstrip("\"'`,")
+    said = text[at : at + MAX_REPLY_TEXT].strip().rstrip("\"'`,")
     if not opens and marked and not _STATUS_BEFORE.search(before):
-        said = text.strip()
+        said = text[:MAX_REPLY_TEXT].strip()
     command, recipient = _enrich(text, said)
     shape = _shape(text[:at])
     return _Candidate(None, enhanced, said, n, False, True, False, False, shape, command, recipient)
@@ -585,7 +594,11 @@ def line_candidates(
     """The replies one line of text holds, by their context, in order."""
     found: list[tuple[int, _Candidate]] = []
     taken_until = -1
+    tries = 0
     for m in _BASIC.finditer(text):
+        tries += 1
+        if len(found) >= MAX_PER_LINE or tries > MAX_TRIES:
+            break
         start = m.start(1)
         if start < taken_until:
             continue
@@ -593,7 +606,11 @@ def line_candidates(
         if candidate is not None:
             taken_until = used
             found.append((start, candidate))
+    tries = 0
     for m in _ENHANCED.finditer(text):
+        tries += 1
+        if len(found) >= MAX_PER_LINE or tries > MAX_TRIES:
+            break
         start = m.start(1)
         if start < taken_until and any(s <= start < s + 40 for s, _ in found):
             continue
@@ -748,8 +765,8 @@ class Finder:
         # Replies found here lately: (basic, enhanced, text key) -> line.
         self._recent: dict[tuple[str | None, str | None, str], int] = {}
         self._recent_basics: dict[str, int] = {}
-        # Replies reported lately by anyone: (line, who, basic, enhanced, text key).
-        self._emitted: deque[tuple[str, Reply]] = deque(maxlen=64)
+        # Replies reported lately by anyone: [who, reply, its text key once worked out].
+        self._emitted: deque[list[Any]] = deque(maxlen=64)
         # Who reported a reply last when it was not the reader before: (who, line).
         self._last_foreign: tuple[str, int] | None = None
 
@@ -775,7 +792,7 @@ class Finder:
         """Replies a family reported, for the echoes of them that may follow."""
         emitted = self._emitted
         for reply in replies:
-            emitted.append((source, reply))
+            emitted.append([source, reply, None])
         if replies and (self._last_foreign is None or self._last_foreign[0] != source):
             self._last_foreign = (source, replies[-1].line or 0)
 
@@ -785,7 +802,8 @@ class Finder:
             return False
         line = reply.line or 0
         key = _text_key(reply.text or "")
-        for who, seen in self._emitted:
+        for entry in self._emitted:
+            who, seen = entry[0], entry[1]
             if who == source or line - (seen.line or 0) > ECHO_WINDOW:
                 continue
             if (
@@ -797,7 +815,9 @@ class Finder:
                 return True  # a delivery status block's bare Status beside its reply
             if (seen.basic, seen.enhanced) != (reply.basic, reply.enhanced):
                 continue
-            seen_key = _text_key(seen.text or "")
+            seen_key = entry[2]
+            if seen_key is None:  # worked out when first needed, then kept
+                seen_key = entry[2] = _text_key(seen.text or "")
             if key.startswith(seen_key) or seen_key.startswith(key):
                 return True
             # A piece of a reply quoted again ("... rate of 550-5.7.1 unsolicited mail").
@@ -883,7 +903,7 @@ class Finder:
                 and c.line - line <= ECHO_WINDOW
                 and (key.startswith(k) or k.startswith(key))
                 and (not c.shape or c.shape != shape)
-                for line, b, e, k, shape in seen
+                for line, b, e, k, shape in seen[-MAX_SEEN:]
             ):
                 continue  # the same reply printed again
             seen.append((c.line, c.basic, c.enhanced, key, c.shape))
@@ -1016,8 +1036,8 @@ def _normal(text: str) -> str:
 
 def _reply_text(text: str, start: int) -> str:
     """A reply's text: from its code to the end of the line, or to the quote that
-    opened before it."""
-    said = text[start:]
+    opened before it (at most MAX_REPLY_TEXT characters)."""
+    said = text[start : start + MAX_REPLY_TEXT]
     opener = text[start - 1 : start] if start else ""
     if opener in ("'", '"', "`"):
         close = said.find(opener)
