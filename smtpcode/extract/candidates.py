@@ -34,6 +34,7 @@ from smtpcode.extract.postfix import split_in_reply_to
 from smtpcode.extract.reader import decode
 from smtpcode.extract.reply_text import (
     COMMANDS,
+    NESTED_REPLY,
     Codes,
     all_addresses,
     command_in,
@@ -735,6 +736,18 @@ _UNDELIVERED = re.compile(
 _NOTICE_LINES = 6
 
 
+def notice_open(lines: list[tuple[int, bytes]], line: bytes) -> bool:
+    """Whether a line naming an address belongs to a codeless delivery notice just
+    before it ("Unable to deliver message to the following recipients:"), whoever else
+    would claim a line that holds only an address."""
+    if b"@" not in line:
+        return False
+    for _, raw in lines[-_NOTICE_LINES:]:
+        if b"eliver" in raw and _UNDELIVERED.search(decode(raw)):
+            return True
+    return False
+
+
 def _codeless_bounces(logical: list[tuple[int, str]], input_name: str | None) -> list[Reply]:
     """One reply with null codes per recipient a codeless delivery notice names."""
     out: list[Reply] = []
@@ -844,6 +857,8 @@ class Finder:
                 following = logical[i][1].lstrip() if i < len(logical) else ""
                 if len(said) == 3 and _ENHANCED_AHEAD.match(following):
                     m = None  # "...Refused: 550" then "5.7.1 ...": read as one, below
+                elif NESTED_REPLY.match(said):
+                    m = None  # "220-laposte 421 4.2.1 ...": the banner is context
                 if m is not None and _plausible_opening(said, text[: opened[0]]):
                     code, sep, rest = m.group(1), m.group(2) or "", m.group(3) or ""
                     rest = rest.rstrip("\"'`")

@@ -136,6 +136,11 @@ REPLY_START = re.compile(
     r"[ \t]*+#?([245]\.[0-9]{1,3}\.[0-9]{1,3})(?![0-9]|\.[0-9]|[A-Za-z_]))?"
 )
 _new_codes = tuple.__new__
+# A banner line a reply was glued to: "220-host 421 4.2.1 ..." (a DSN quoting the greeting
+# before the refusal); the refusal, a 4xx or 5xx with its enhanced code, is the reply.
+NESTED_REPLY = re.compile(
+    r"2[0-9][0-9]-[^\s]{1,80} ([45][0-9][0-9])[ -]([45]\.[0-9]{1,3}\.[0-9]{1,3})(?![0-9]|\.[0-9])"
+)
 _VENDOR_TOKEN = re.compile(
     r" [a-z]{1,10}_[a-z_]{1,20} ([245]\.[0-9]{1,3}\.[0-9]{1,3})(?![0-9]|\.[0-9]|\w)"
 )
@@ -154,6 +159,11 @@ def read_reply(text: str) -> Codes:
             stripped = stripped[m.end() :]
     m = REPLY_START.match(stripped)
     if m is not None:
+        if m[2] is None and stripped[3:4] == "-":
+            nested = NESTED_REPLY.match(stripped)
+            if nested is not None:
+                # The remote banner before the reply: "220-laposte 421 4.2.1 ..."
+                return Codes(nested[1], nested[2], stripped[nested.start(1) :])
         if m[2] is None and "_" in stripped[4:40]:
             # A vendor's token between the codes: Barracuda's "550 cuda_nsu 5.1.1 ..."
             v = _VENDOR_TOKEN.match(stripped, 3)

@@ -22,6 +22,7 @@ from smtpcode.extract.candidates import (
     MAX_PARAGRAPH,
     Finder,
     continues_reply,
+    notice_open,
     said_block_open,
 )
 from smtpcode.extract.client_errors import ClientErrors
@@ -299,7 +300,7 @@ class Scanner:
         """Whether a line joins the open paragraph: no family claims it or, quoted,
         its inner line; and it starts no message of a mailbox. The lines of a bounce's
         quote folded over lines ("host X said:" up to "(in reply to ...)") always do."""
-        if said_block_open(stray) or continues_reply(stray[-1][1], raw):
+        if said_block_open(stray) or continues_reply(stray[-1][1], raw) or notice_open(stray, raw):
             return True
         if self._claimed(raw, sticky):
             return False
