@@ -782,6 +782,13 @@ class Finder:
         self._emitted: deque[list[Any]] = deque(maxlen=64)
         # Who reported a reply last when it was not the reader before: (who, line).
         self._last_foreign: tuple[str, int] | None = None
+        # Recipients a codeless notice named, each a reply with null codes.
+        self._codeless: list[Reply] = []
+
+    def codeless_left(self) -> list[Reply]:
+        """The codeless notices' recipients that no reply with codes reported."""
+        left, self._codeless = self._codeless, []
+        return left
 
     def unechoed(self, replies: list[Reply], source: str) -> list[Reply]:
         """The replies a family found, less those another reader reported a few lines
@@ -806,6 +813,9 @@ class Finder:
         emitted = self._emitted
         for reply in replies:
             emitted.append([source, reply, None])
+        if self._codeless:
+            named = {r.recipient for r in replies if r.basic or r.enhanced}
+            self._codeless = [r for r in self._codeless if r.recipient not in named]
         if replies and (self._last_foreign is None or self._last_foreign[0] != source):
             self._last_foreign = (source, replies[-1].line or 0)
 
@@ -882,7 +892,9 @@ class Finder:
                 items.append(c)
         items += _lettre_codes(logical)
         if not items and "@" in "".join(t for _, t in logical):
-            items += _codeless_bounces(logical, session.input)
+            # Held back until the input ends: a report of the same recipient with its
+            # codes (a delivery status part after the notice's text) replaces them.
+            self._codeless += _codeless_bounces(logical, session.input)
         # A reply still being assembled stays pending: the next lines, whoever reads
         # them, may go on with it.
         kept = self._decide(_join_continued(items))

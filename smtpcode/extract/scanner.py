@@ -218,7 +218,7 @@ class Scanner:
                     finder.noted(raw, sticky.name)
                 yield from raw
                 continue
-            if stray and self._joins(raw, sticky, stray):
+            if stray and self._joins(raw, n, sticky, stray):
                 # Only lines no family claims join the paragraph; the others end it.
                 stray.append((n, raw))
                 if len(stray) >= MAX_PARAGRAPH:
@@ -294,13 +294,25 @@ class Scanner:
         if stray:
             yield from self._paragraph(stray)
         self.resumable = sticky.line_local and session.code is None and session.held is None
-        yield from session.flush()
+        tail = session.flush()
+        if finder is not None:
+            finder.noted(tail, "session")
+            yield from finder.codeless_left()
+        yield from tail
 
-    def _joins(self, raw: bytes, sticky: LineFamily, stray: list[tuple[int, bytes]]) -> bool:
+    def _joins(
+        self, raw: bytes, n: int, sticky: LineFamily, stray: list[tuple[int, bytes]]
+    ) -> bool:
         """Whether a line joins the open paragraph: no family claims it or, quoted,
         its inner line; and it starts no message of a mailbox. The lines of a bounce's
         quote folded over lines ("host X said:" up to "(in reply to ...)") always do."""
-        if said_block_open(stray) or continues_reply(stray[-1][1], raw) or notice_open(stray, raw):
+        if said_block_open(stray) or continues_reply(stray[-1][1], raw):
+            return True
+        if notice_open(stray, raw):
+            # The address also tells an NDR reader whose diagnostic line comes next.
+            for family in self.families:
+                if family.name == "exchange" and family.claims(raw):
+                    family.take(raw, n, self.session)
             return True
         if self._claimed(raw, sticky):
             return False
