@@ -844,7 +844,8 @@ class Finder:
             if key.startswith(seen_key) or seen_key.startswith(key):
                 return True
             # A piece of a reply quoted again ("... rate of 550-5.7.1 unsolicited mail").
-            if len(key) >= 20 and key[:30] in _normal(seen.text or ""):
+            piece = key[:30].rsplit(" ", 1)[0] if len(key) > 30 else key
+            if len(piece) >= 20 and piece in _normal(seen.text or ""):
                 return True
         return False
 
@@ -1106,6 +1107,14 @@ def _drop_wrappers(found: list[_Candidate]) -> list[_Candidate]:
     return kept
 
 
+# Fields of a log line that name the recipient (msmtp, OpenSMTPD, amavis, Postal, ...).
+_RECIPIENT_FIELD = re.compile(
+    r"(?:\bto=<?|\brcpt=<?|\brecipients?=<?|\bRCPT TO:[ \t]?<?|\brecipient <)"
+    r"([^\s<>,;\"']{1,254}@[\w.-]{1,253})",
+    re.IGNORECASE,
+)
+
+
 def _enrich(line: str, said: str) -> tuple[str | None, str | None]:
     """The command and the recipient a line names around a reply, where it does."""
     _, command = split_in_reply_to(said)
@@ -1113,8 +1122,13 @@ def _enrich(line: str, said: str) -> tuple[str | None, str | None]:
         at = line.find(" command")
         if at > 0:
             command = command_in(line[max(0, at - 12) : at])
+    if command is None and "RCPT TO" in line.upper()[:2000]:
+        command = "RCPT"
     recipient = None
-    if command == "RCPT":
+    field = _RECIPIENT_FIELD.search(line[:2000])
+    if field is not None:
+        recipient = field.group(1)
+    elif command == "RCPT":
         head = line[: max(0, line.find(said[:20]))] if said[:20] in line else ""
         recipient = first_address(head) or first_address(said)
     return command, recipient
