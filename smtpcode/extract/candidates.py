@@ -1049,10 +1049,14 @@ def _shape(before: str) -> str:
     return shape if len(words) >= 3 else ""
 
 
+_TUPLE_START = re.compile(r"\A([2-5][0-9][0-9]),[ \t]*[bu]?['\"]")
+
+
 def _text_key(text: str) -> str:
     """What two printings of one reply share: the codes and first words, whatever the
     quoting, the line breaks and the "(in reply to ...)" after it."""
     text = split_in_reply_to(text)[0] if "(in reply to " in text else text
+    text = _TUPLE_START.sub(r"\1 ", text)  # "501, '5.1.5 ..." as "501 5.1.5 ..."
     key = re.sub(r" ?\([0-9.]{1,12}\)", "", _normal(text[:200])).rstrip(".…")[:48]
     return key[:3] + " " + key[4:] if key[3:4] == "-" else key
 

@@ -42,10 +42,13 @@ from smtpcode.records import Reply
 if TYPE_CHECKING:
     from smtpcode.extract.session import Session
 
-# (550, b'...') with an optional 'recipient': key before it, as smtplib prints them.
+# (550, b'...') with an optional 'recipient': key before it, as smtplib prints them
+# (Python 2's smtplib: a str, (550, '...')).
 _PY_REPLY = re.compile(
-    r"""(?:(['"])([^'"\s]{1,320})\1:\s*)?\(([2-5][0-9][0-9]),\s*(b'(?:[^'\\]|\\.)*'|b"(?:[^"\\]|\\.)*")"""
+    r"""(?:(['"])([^'"\s]{1,320})\1:\s*)?\(([2-5][0-9][0-9]),\s*(b?'(?:[^'\\]|\\.)*'|b?"(?:[^"\\]|\\.)*")"""
 )
+# How many lines apart one smtplib exception printed twice still counts once.
+REPRINT_WINDOW = 40
 _SMTPLIB_CLASS = re.compile(r"SMTP[A-Za-z]{1,40}(?:Error|Refused|Exception)")
 _MARKERS = (
     b"Exception",
@@ -122,16 +125,33 @@ def _py_text(code: str, literal: str) -> str | None:
         value = ast.literal_eval(literal)
     except (ValueError, SyntaxError, MemoryError, RecursionError):
         return None
-    if not isinstance(value, bytes):
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if not isinstance(value, str):
         return None
-    lines = value.decode("utf-8", "replace").split("\n")
+    lines = value.split("\n")
     last = len(lines) - 1
     return "\n".join(f"{code}{'-' if i < last else ' '}{line}" for i, line in enumerate(lines))
+
+
+def _smtplib_shaped(text: str) -> bool:
+    """Whether a line may hold smtplib's (code, text) tuples: ", b'" after the code, or
+    Python 2's ", '" after "(550"."""
+    return ", b'" in text or ', b"' in text or _PY2_TUPLE.search(text) is not None
+
+
+_PY2_TUPLE = re.compile(r"""\([2-5][0-9][0-9], u?['"]""")
 
 
 class ClientErrors(LineFamily):
     name = "exception"
     assembles = True  # it holds a reply while property lines follow
+
+    def __init__(self) -> None:
+        # smtplib replies lately read: (exception class, recipient, text) -> line. A
+        # traceback prints the exception again at its end ("SMTPDataError(554, ...)"
+        # logged, then "SMTPDataError: (554, ...)"): the same failure.
+        self._printed: dict[tuple[str | None, str | None, str], int] = {}
 
     def claims(self, line: bytes) -> bool:
         if any(m in line for m in _MARKERS):
@@ -146,7 +166,7 @@ class ClientErrors(LineFamily):
         if head.startswith(_STACK_FRAMES) or head.startswith(_PROPERTIES):
             return session.held is not None or head.startswith(b"response:")
         text = decode(line)
-        if (", b'" in text or ', b"' in text) and _PY_REPLY.search(text):
+        if _smtplib_shaped(text) and _PY_REPLY.search(text):
             return True
         return self._reply_in(text) is not None
 
@@ -165,7 +185,7 @@ class ClientErrors(LineFamily):
         if stripped.startswith(tuple(p.decode() for p in _PROPERTIES)):
             return self._property(stripped, lineno, session)
         out = session.flush()
-        if ", b'" in text or ', b"' in text:
+        if _smtplib_shaped(text):
             replies = self._smtplib(text, lineno, session)
             if replies:
                 return out + [r for r in replies if not session.seen_recently(r, lineno)]
@@ -222,6 +242,13 @@ class ClientErrors(LineFamily):
             if said is None:
                 continue
             rest = said[4:]
+            recipient = key if key and "@" in key else None
+            printed = (klass.group() if klass else None, recipient, said)
+            if lineno - self._printed.get(printed, -REPRINT_WINDOW) < REPRINT_WINDOW:
+                continue
+            if len(self._printed) > 256:
+                self._printed.clear()
+            self._printed[printed] = lineno
             replies.append(
                 Reply(
                     code,
@@ -229,7 +256,7 @@ class ClientErrors(LineFamily):
                     said,
                     session.input,
                     lineno,
-                    key if key and "@" in key else None,
+                    recipient,
                     "RCPT" if key else command,
                 )
             )
