@@ -187,7 +187,7 @@ class ClientErrors(LineFamily):
         out = session.flush()
         if _smtplib_shaped(text):
             replies = self._smtplib(text, lineno, session)
-            if replies:
+            if replies is not None:
                 return out + [r for r in replies if not session.seen_recently(r, lineno)]
         codes = self._reply_in(text)
         if codes is None:
@@ -232,10 +232,13 @@ class ClientErrors(LineFamily):
                 return reply_in_line(said)
         return None
 
-    def _smtplib(self, text: str, lineno: int, session: Session) -> list[Reply]:
+    def _smtplib(self, text: str, lineno: int, session: Session) -> list[Reply] | None:
+        """The replies of smtplib's tuples on a line; None when it holds none (an empty
+        list when all were printed a few lines earlier)."""
         klass = _SMTPLIB_CLASS.search(text)
         command = _stage(klass.group()) if klass else None
-        replies = []
+        replies: list[Reply] = []
+        reprinted = False
         for m in _PY_REPLY.finditer(text):
             key, code, literal = m.group(2), m.group(3), m.group(4)
             said = _py_text(code, literal)
@@ -245,6 +248,7 @@ class ClientErrors(LineFamily):
             recipient = key if key and "@" in key else None
             printed = (klass.group() if klass else None, recipient, said)
             if lineno - self._printed.get(printed, -REPRINT_WINDOW) < REPRINT_WINDOW:
+                reprinted = True
                 continue
             if len(self._printed) > 256:
                 self._printed.clear()
@@ -260,7 +264,7 @@ class ClientErrors(LineFamily):
                     "RCPT" if key else command,
                 )
             )
-        return replies
+        return replies if replies or reprinted else None
 
     def _property(self, text: str, lineno: int, session: Session) -> list[Reply]:
         name, _, value = text.partition(":")
