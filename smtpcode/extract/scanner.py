@@ -18,18 +18,18 @@ from itertools import chain
 from typing import TYPE_CHECKING, BinaryIO, cast
 
 from smtpcode.extract import bounce, esp_json
-from smtpcode.extract.candidates import (
+from smtpcode.extract.client_errors import ClientErrors
+from smtpcode.extract.dsn_fields import DsnFields
+from smtpcode.extract.embedded import Embedded
+from smtpcode.extract.exchange import Exchange
+from smtpcode.extract.exim import Exim
+from smtpcode.extract.finder import (
     MAX_PARAGRAPH,
     Finder,
     continues_reply,
     notice_open,
     said_block_open,
 )
-from smtpcode.extract.client_errors import ClientErrors
-from smtpcode.extract.dsn_fields import DsnFields
-from smtpcode.extract.embedded import Embedded
-from smtpcode.extract.exchange import Exchange
-from smtpcode.extract.exim import Exim
 from smtpcode.extract.mime import is_mbox_from
 from smtpcode.extract.opensmtpd import OpenSmtpd
 from smtpcode.extract.postfix import Postfix
