@@ -161,8 +161,25 @@ def test_transcripts_of_any_prefix() -> None:
         ("550", "5.1.1", "a@example.com", "RCPT"),
         ("221", None, None, "QUIT"),
     ]
+    found = list(Scanner("t").scan_stream(io.BytesIO(haraka.encode())))
+    assert {r.reporter for r in found} == {"haraka"}
     curl = "< 220 mx.example.com ESMTP\n> EHLO x\n< 250-mx.example.com\n< 250 AUTH PLAIN\n"
     assert rows(curl) == [("220", None, None, None), ("250", None, None, "EHLO")]
+
+
+def test_log_fields_name_recipient_and_program() -> None:
+    msmtp = (
+        "May 18 09:39:54 host=smtp.example.de tls=on auth=on user=me from=me@example.de "
+        "recipients=you@example.org smtpstatus=554 smtpmsg='554-Transaction failed\\n"
+        "554 Reject due to policy restrictions' exitcode=EX_UNAVAILABLE\n"
+        "msmtp: server message: 501 <root>: recipient address must contain a domain\n"
+    )
+    found = list(Scanner("t").scan_stream(io.BytesIO(msmtp.encode())))
+    assert [(r.basic, r.recipient, r.reporter) for r in found] == [
+        ("554", "you@example.org", "msmtp"),
+        ("501", None, "msmtp"),
+    ]
+    assert found[0].text == "554-Transaction failed\n554 Reject due to policy restrictions"
 
 
 def test_lettre_spells_the_code_out() -> None:

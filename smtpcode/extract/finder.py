@@ -261,6 +261,9 @@ class Finder:
             for part in _unescape(decode(raw)):
                 logical.append((n, part))
         logical = _unfolded(logical)
+        reporter = _reporter(lines)
+        if reporter is not None and session.mta is None:
+            session.mta = reporter
         i = 0
         while i < len(logical):
             n, text = logical[i]
@@ -288,11 +291,18 @@ class Finder:
             items += session.flush()
             ahead = logical[i][1] if i < len(logical) else None
             found = line_candidates(text, n, opened, ahead)
-            for c in found:
+            for k, c in enumerate(found):
                 # Lines that go on with the same reply: "535-5.7.8 ..." then
-                # "535 5.7.8 ...", or Gmail's "5.7.8 https://..." continuations.
-                while i < len(logical) and continues(logical[i][1], c.basic, c.enhanced):
-                    c = c._replace(text=f"{c.text}\n{logical[i][1].strip()}")
+                # "535 5.7.8 ...", or Gmail's "5.7.8 https://..." continuations; they
+                # belong to the line's last reply, not to a code echoed before it.
+                last = k == len(found) - 1
+                at = text.find(c.text[:20])
+                opener = text[at - 1 : at] if at > 0 else ""
+                while last and i < len(logical) and continues(logical[i][1], c.basic, c.enhanced):
+                    more = logical[i][1].strip()
+                    if opener in ("'", '"', "`") and opener in more:
+                        more = more[: more.index(opener)]  # where the quote closes
+                    c = c._replace(text=f"{c.text}\n{more}")
                     i += 1
                 items.append(c)
         items += _lettre_codes(logical)
@@ -302,7 +312,7 @@ class Finder:
             self._codeless += _codeless_bounces(logical, session.input)
         # A reply still being assembled stays pending: the next lines, whoever reads
         # them, may go on with it.
-        kept = self._decide(_join_continued(items))
+        kept = self._decide(_join_continued(items), reporter)
         for reply in kept:
             self._remember(reply)
         self.noted(kept, "finder")
@@ -310,7 +320,7 @@ class Finder:
 
     # -- what is kept --------------------------------------------------------------------
 
-    def _decide(self, items: list[Reply | Candidate]) -> list[Reply]:
+    def _decide(self, items: list[Reply | Candidate], reporter: str | None) -> list[Reply]:
         kept: list[Reply] = []
         seen = [(line, pair[0], pair[1], pair[2], "") for pair, line in self._recent.items()]
         candidates = [c for c in items if isinstance(c, Candidate)]
@@ -340,7 +350,14 @@ class Finder:
                 continue  # the same reply printed again
             seen.append((c.line, c.basic, c.enhanced, key, c.shape))
             reply = Reply(
-                c.basic, c.enhanced, c.text, self.session.input, c.line, c.recipient, c.command
+                c.basic,
+                c.enhanced,
+                c.text,
+                self.session.input,
+                c.line,
+                c.recipient,
+                c.command,
+                reporter,
             )
             if c.heard or not self.is_echo(reply, "finder"):
                 kept.append(reply)
@@ -363,6 +380,29 @@ _SAID = ("said:", "refused to talk to me:")
 
 
 _FOLDED_LINES = 12
+
+
+# Programs whose log lines name them ("msmtp: ", "postfix/smtp[812]: ", Haraka's
+# "[outbound]", Stalwart's "smtp::inbound"), for the replies read in their lines.
+_PROGRAMS = re.compile(
+    rb"\b(msmtp|fetchmail|posttls-finger|maddy|haraka|amavis|amavisd|postal|stalwart"
+    rb"|opensmtpd|smtpd|exim|sendmail|postfix)(?:/[\w-]{1,20})?(?:\[[0-9]{1,10}\])?:[ \t]"
+    rb"|(\[outbound\]|\[core\] [SC]:)|(smtp::(?:in|out)bound)"
+)
+
+
+def _reporter(lines: list[tuple[int, bytes]]) -> str | None:
+    """The program a paragraph's lines are the log of, where they name it."""
+    for _, raw in lines[:20]:
+        m = _PROGRAMS.search(raw, 0, 300)
+        if m is not None:
+            if m.group(2):
+                return "haraka"
+            if m.group(3):
+                return "stalwart"
+            name = m.group(1).decode()
+            return {"amavisd": "amavis", "smtpd": "opensmtpd"}.get(name, name)
+    return None
 
 
 def continues_reply(last: bytes, line: bytes) -> bool:
@@ -430,6 +470,7 @@ def _join_continued(items: list[Reply | Candidate]) -> list[Reply | Candidate]:
             and prev is not None
             and item.basic is not None
             and (item.basic, item.enhanced) == (prev.basic, prev.enhanced)
+            and not (isinstance(prev, Candidate) and prev.code_only)
             and _open_ended(prev)
             and abs(item.line - (prev.line or 0)) <= 8
         ):
