@@ -48,7 +48,8 @@ _DECORATION = re.compile(
       | \([^)\n]{0,60}\)
       | [A-Za-z][\w./-]{0,40}(?:\[\d{1,10}\])?:(?=[ \t]|\Z)
       | \d[\d./:,T+Z-]{0,30}(?![\w])
-      | (?:<<<|>>>|<<|>>|<--|-->|->|<-|[<>|*=~#»›-]|[\u2500-\u257f]{1,4}|\u2022)
+      | \#(?=[ \t])
+      | (?:<<<|>>>|<<|>>|<--|-->|->|<-|[<>|*=~»›-]|[\u2500-\u257f]{1,4}|\u2022)
         (?=[ \t\d\w\u2500-\u257f]|\Z)
       | [A-Z]{3,10}(?=[ \t])
     )""",
@@ -152,7 +153,7 @@ _CODE_WORD = re.compile(
 )
 _EXPECTED = re.compile(r"expect\w{0,3}\W{0,4}(?:\w{1,10}\W{1,4}){0,3}\Z", re.IGNORECASE)
 # Nouns that make the number before them a count.
-_COUNTED = frozenset(
+COUNTED = frozenset(
     [
         "emails",
         "email",
@@ -211,6 +212,8 @@ _COUNTED = frozenset(
         "steps",
         "files",
         "packages",
+        "bit",
+        "bits",
     ]
 )
 # What an HTTP status says after its number.
@@ -235,6 +238,16 @@ _SMTP_WORDS = re.compile(
     r"|verification|callout|protocol|granted|flushed|error|not|no such|exist|exists"
     r"|allowed|message|denied|internal|unable|cannot|can't|must|need|required|rcpt|data"
     r"|transaction|timeout|sending|unsolicited|prohibited|forbidden|welcome|server)\b",
+    re.IGNORECASE,
+)
+# Words of a delivery status's text that prose about software versions does not use.
+_MAIL_WORDS = re.compile(
+    r"\b(?:mailbox|mailboxes|recipient|recipients|sender|relay|relaying|rejected|denied"
+    r"|refused|unknown|address|spam|blocked|blacklisted|blocklist|listed|policy"
+    r"|authentication|authenticated|unauthenticated|credentials|password|quota|full"
+    r"|greylist\w*|greylisting|unavailable|temporar\w*|lookup|deliver\w*|undeliverable"
+    r"|smtp|e?mail|domain|host|dns|spf|dkim|dmarc|tls|access|service|try again|rate"
+    r"|limit|exceeded|accepted|queued|ok|rcpt|user|message|sending|connection)\b",
     re.IGNORECASE,
 )
 # Enhanced codes the registry defines (RFC 3463 and later): the highest detail of each
@@ -410,7 +423,7 @@ def plausible_opening(said: str, decoration: str) -> bool:
     if not _TEXT_AFTER.match(rest) or _HTTP_PHRASE.match(rest):
         return False
     word = rest.split(None, 1)[0].strip(".,;:!?\"'").lower() if rest.split() else ""
-    if word in _COUNTED:
+    if word in COUNTED:
         return False
     # Plain prose that happens to start with a number needs SMTP wording.
     return bool(decoration.strip()) or bool(_SMTP_WORDS.search(rest[:120]))
@@ -454,7 +467,7 @@ def _basic_in_context(before: str, after: str, code_only: bool) -> bool:
         return False
     first = after.lstrip(" \t-:,'\"").split(None, 1)
     word = first[0].strip(".,;:!?\"'()").lower() if first else ""
-    if word in _COUNTED:
+    if word in COUNTED:
         return False
     if _INTRODUCED.search(before):
         return bool(word) or bool(_SMTP_WORDS.search(after[:160]))
@@ -543,7 +556,9 @@ def _bare_at(
     if not marked:
         if not (opens or _INTRODUCED.search(before) or _PUNCTUATED.search(before)):
             return None
-        if not _SMTP_WORDS.search(after[:120]):
+        # A status standing alone must say something only mail says: "4.6.2 (no
+        # changes required)" in a changelog is a version.
+        if not _MAIL_WORDS.search(after[:160]):
             return None
         # A code outside the registry (Microsoft's 5.7.512) needs its words right after.
         if not _registry(enhanced) and not re.match(r"[ \t`'\"|:-]{1,4}[A-Za-z]", after):

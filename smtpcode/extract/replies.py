@@ -11,7 +11,7 @@ import dataclasses
 from typing import TYPE_CHECKING
 
 from smtpcode.extract.base import LineFamily
-from smtpcode.extract.candidates import SMTP_BASIC, is_command
+from smtpcode.extract.candidates import COUNTED, SMTP_BASIC, is_command
 from smtpcode.extract.reader import decode
 from smtpcode.extract.reply_text import REPLY_LINE, enhanced_at_start
 from smtpcode.extract.session import MAX_REPLY_LINES
@@ -52,13 +52,18 @@ class RawReplies(LineFamily):
             return session.in_data or head == b"." or is_command(decode(head))
         # A number alone on a line is a reply only inside a conversation.
         if len(head) == 3:
-            return session.command is not None or session.code is not None
+            return head.decode("latin-1") in SMTP_BASIC and (
+                session.command is not None or session.code is not None
+            )
         # A code no server sends, in a column ("308 T: remote_smtp": a pid), is the
-        # finder's to weigh.
-        return (
-            head[:3].decode("latin-1") in SMTP_BASIC
-            or enhanced_at_start(decode(head[4:40])) is not None
-        )
+        # finder's to weigh; so is a number a compiler or a sentence starts a line with
+        # ("552 |   memcpy(...)", "512 bit addition").
+        if enhanced_at_start(decode(head[4:40])) is not None:
+            return True
+        words = head[4:40].split(None, 1)
+        if words and (words[0][:1] in b"|{}=;" or decode(words[0]).lower() in COUNTED):
+            return False
+        return head[:3].decode("latin-1") in SMTP_BASIC
 
     def take(self, line: bytes, lineno: int, session: Session) -> list[Reply] | None:
         if not self.claims(line) or not self.keeps(line, session):

@@ -159,16 +159,6 @@ def read_reply(text: str) -> Codes:
             stripped = stripped[m.end() :]
     m = REPLY_START.match(stripped)
     if m is not None:
-        if m[2] is None and stripped[3:4] == "-":
-            nested = NESTED_REPLY.match(stripped)
-            if nested is not None:
-                # The remote banner before the reply: "220-laposte 421 4.2.1 ..."
-                return Codes(nested[1], nested[2], stripped[nested.start(1) :])
-        if m[2] is None and "_" in stripped[4:40]:
-            # A vendor's token between the codes: Barracuda's "550 cuda_nsu 5.1.1 ..."
-            v = _VENDOR_TOKEN.match(stripped, 3)
-            if v is not None:
-                return Codes(m[1], v[1], stripped)
         return _new_codes(Codes, (m[1], m[2], stripped))  # type: ignore[no-any-return]
     return Codes(None, enhanced_at_start(stripped), stripped or None)
 
