@@ -202,6 +202,11 @@ _FIELD_KEYS = tuple(f'"{k}"'.encode() for k in ("diagnosticCode", "smtpResponse"
 _RECIPIENT_FIELDS = tuple(f'"{k}"'.encode() for k in ("emailAddress", "email", "recipient"))
 
 
+_ARRAY_STARTS = frozenset([b"", b'"', b"{", b"[", b"]", b"-", b"t", b"f", b"n"]) | {
+    bytes([d]) for d in b"0123456789"
+}
+
+
 class JsonLines(LineFamily):
     """One JSON event per line; also the reply fields of a pretty-printed document too
     large to parse whole."""
@@ -212,9 +217,13 @@ class JsonLines(LineFamily):
         self.recipient: str | None = None
 
     def claims(self, line: bytes) -> bool:
-        head = line.lstrip()[:1]
-        if head in (b"{", b"["):
+        stripped = line.lstrip()
+        head = stripped[:1]
+        if head == b"{":
             return True
+        if head == b"[":
+            # A JSON array's first value; not a log line's "[INFO]" or "[core]" tag.
+            return stripped[1:].lstrip()[:1] in _ARRAY_STARTS
         if head == b'"':
             return any(k in line for k in _FIELD_KEYS) or any(k in line for k in _RECIPIENT_FIELDS)
         return False

@@ -333,7 +333,8 @@ class Finder:
         for c in items:
             if isinstance(c, Reply):
                 kept.append(c)  # a transcript's reply: said once each time
-                seen.append((c.line or 0, c.basic, c.enhanced, _text_key(c.text or ""), ""))
+                if candidates:  # what a candidate after it may repeat
+                    seen.append((c.line or 0, c.basic, c.enhanced, _text_key(c.text or ""), ""))
                 continue
             if c.code_only and c.basic in full_basics:
                 continue  # "(535)", "code=550" beside the reply's own text

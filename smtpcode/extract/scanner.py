@@ -132,8 +132,10 @@ class Scanner:
         # the input ended with a line-local family reading and nothing pending.
         self.strays = 0
         self.resumable = False
-        # Replies found anywhere in the lines no family took (extract/candidates).
+        # Replies found anywhere in the lines no family took (extract/finder).
         self.finder = Finder(self.session) if fmt == "auto" else None
+        # Whether the open paragraph holds a "said:" quote (see _joins).
+        self._quotes_said = False
 
     # -- entry points -----------------------------------------------------------------
 
@@ -221,6 +223,7 @@ class Scanner:
             if stray and self._joins(raw, n, sticky, stray):
                 # Only lines no family claims join the paragraph; the others end it.
                 stray.append((n, raw))
+                self._quotes_said = self._quotes_said or _quotes_said(raw)
                 if len(stray) >= MAX_PARAGRAPH:
                     yield from self._paragraph(stray)
                 continue
@@ -261,6 +264,7 @@ class Scanner:
                             continue
                     if finder is not None:
                         stray.append((n, raw))
+                        self._quotes_said = _quotes_said(raw)
                     if bulks:
                         hint.family = sticky  # type: ignore[union-attr]
                     continue
@@ -306,7 +310,7 @@ class Scanner:
         """Whether a line joins the open paragraph: no family claims it or, quoted,
         its inner line; and it starts no message of a mailbox. The lines of a bounce's
         quote folded over lines ("host X said:" up to "(in reply to ...)") always do."""
-        if said_block_open(stray) or continues_reply(stray[-1][1], raw):
+        if (self._quotes_said and said_block_open(stray)) or continues_reply(stray[-1][1], raw):
             return True
         if notice_open(stray, raw):
             # The address also tells an NDR reader whose diagnostic line comes next.
@@ -333,6 +337,7 @@ class Scanner:
         found = self.finder.paragraph(stray)
         last = stray[-1][0]
         stray.clear()
+        self._quotes_said = False
         self.session.note(found, last)
         return iter(found)
 
@@ -463,6 +468,10 @@ def _is_json(line: bytes) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _quotes_said(line: bytes) -> bool:
+    return b"said:" in line or b"talk to me:" in line
 
 
 def _unquoted(line: bytes) -> bytes | None:
