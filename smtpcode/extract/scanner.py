@@ -205,7 +205,7 @@ class Scanner:
         sticky = families[0]
         take = sticky.take
         auto = self.fmt == "auto"
-        # Lines no family took, read by the finder a paragraph at a time (candidates).
+        # Lines no family took, read by the finder a paragraph at a time (extract/finder).
         finder = self.finder
         stray: list[tuple[int, bytes]] = []
         # Whether the sticky family may read stretches of lines at once (see _numbered).
@@ -251,6 +251,8 @@ class Scanner:
                     if auto and raw.startswith(b"From ") and _mbox_from(raw):
                         if hint is not None:
                             hint.family = None
+                        if stray:
+                            yield from self._paragraph(stray)
                         yield from session.flush()
                         # Only lines come once no family reads in bulk.
                         yield from self._mailbox(n, raw, cast("Iterator[tuple[int, bytes]]", rest))
