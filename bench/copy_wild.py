@@ -68,6 +68,10 @@ by the smtpcode team.
 - `reason` is the cause of the first failure in the block, in smtpcode's reason
   vocabulary (null for negatives).
 
+The block files are copied here with `python bench/copy_wild.py FILE...`, which gives a
+block whose id an earlier block already uses a suffix ("-2") and rewrites this README's
+list of sources.
+
 `known_misses.yaml` lists the blocks parse does not read right yet, with the reason and
 what it gives today; tests/test_wild_corpus.py pins both. `python bench/wild_recall.py`
 prints recall, precision and the negatives' figures.
