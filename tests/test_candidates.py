@@ -46,7 +46,12 @@ def codes(text: str) -> list[tuple[str | None, str | None]]:
             (None, "5.7.1"),
         ),
         ("4.3.0 <x@example.com>: Temporary lookup failure", (None, "4.3.0")),
-        # JSON fragments
+        # JSON fragments and records
+        (
+            '{"message":"Expected response code \\"250\\" but got code \\"554\\", with '
+            'message \\"554 5.2.0 STOREDRV.Submission.Exception\\"","context":{}}',
+            ("554", "5.2.0"),
+        ),
         (
             '  "diagnosticcode": "550 5.1.1 <kijitora@example.jp>... User Unknown",',
             ("550", "5.1.1"),
@@ -203,6 +208,9 @@ def test_lettre_spells_the_code_out() -> None:
         "smtpObj = smtplib.SMTP(host, 587, timeout=10)",
         'Expected response code 250 but got code "", with message ""',
         "Version 5.1.1 was released on 2024-05-01; 421 tests passed",
+        "Error 500: Internal server error at line 550",
+        "The 550 error means the mailbox does not exist",
+        "Took 250ms to send 550 messages",
         "422",
     ],
 )

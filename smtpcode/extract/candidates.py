@@ -216,6 +216,10 @@ COUNTED = frozenset(
         "bits",
     ]
 )
+# Nouns after a code that talk about it rather than quote it: "the 550 error means".
+_MENTIONS = frozenset(
+    ["error", "errors", "code", "codes", "bounce", "bounces", "responses", "replies", "series"]
+)
 # What an HTTP status says after its number.
 _HTTP_PHRASE = re.compile(
     r"[ \t]*(?:bad request|unauthorized|forbidden|not found|method not allowed|not acceptable"
@@ -454,7 +458,7 @@ def _basic_in_context(before: str, after: str, code_only: bool) -> bool:
         if _CODE_WORD.search(before):
             return True
         return re.search(r"(?:error|smtp|code|reply|response)[ \t]*\(\Z", before, re.I) is not None
-    if _HTTP_PHRASE.match(after):
+    if _HTTP_PHRASE.match(after.lstrip(" \t:-")):
         return False
     if _CODE_WORD.search(before):
         return True  # "rejected command 'DATA' with code 550 (0.0.0) 'Service ...'"
@@ -469,6 +473,8 @@ def _basic_in_context(before: str, after: str, code_only: bool) -> bool:
     word = first[0].strip(".,;:!?\"'()").lower() if first else ""
     if word in COUNTED:
         return False
+    if first and first[0] in _MENTIONS and not _INTRODUCED.search(before):
+        return False  # "the 550 error means ...": a code talked about
     if _INTRODUCED.search(before):
         return bool(word) or bool(_SMTP_WORDS.search(after[:160]))
     if _PUNCTUATED.search(before) or not before.strip():

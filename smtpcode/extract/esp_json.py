@@ -233,10 +233,12 @@ class JsonLines(LineFamily):
 
     def take(self, line: bytes, lineno: int, session: Session) -> list[Reply] | None:
         # A line that is not JSON after all (a log line in brackets, a fragment of a
-        # document) goes to the finder (extract/candidates).
+        # document) goes to the finder (extract/finder).
         if not self.claims(line) or self._parsed(line) is None:
             return None
-        return self.feed(line, lineno, session)
+        # An event with no field this reader knows (a framework's log record whose
+        # "message" quotes an exception) is the finder's to read as well.
+        return self.feed(line, lineno, session) or None
 
     def _parsed(self, line: bytes) -> object | None:
         stripped = line.strip()
