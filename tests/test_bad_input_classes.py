@@ -44,8 +44,19 @@ POSTFIX = (
     [("5.1.1", "5.1.1"), ("5", None), ("5.1.", None), ("5.1.1.1", None), ("", None)],
 )
 def test_postfix_dsn_that_is_no_code(dsn: str, enhanced: str | None) -> None:
+    # A quoted reply is the finding; Postfix's own dsn= does not add a code to it.
     [reply] = replies(POSTFIX.format(dsn=dsn).encode())
-    assert (reply.basic, reply.enhanced, reply.recipient) == ("550", enhanced, "a@example.com")
+    assert (reply.basic, reply.enhanced, reply.recipient) == ("550", None, "a@example.com")
+    # Without a quoted reply the status itself is the finding, when it is a code at all.
+    local = POSTFIX.format(dsn=dsn).replace(
+        "(host mx.example.com[192.0.2.1] said: 550 no such user (in reply to RCPT TO command))",
+        '(unknown user: "a")',
+    )
+    # (A bounced status with no code at all is still a failure of that recipient.)
+    found = replies(local.encode())
+    assert [(r.basic, r.enhanced, r.recipient) for r in found] == [
+        (None, enhanced, "a@example.com")
+    ]
 
 
 def test_sendmail_dsn_that_is_no_code() -> None:

@@ -47,6 +47,12 @@ class LineFamily:
         """
         raise NotImplementedError
 
+    def keeps(self, line: bytes, session: Session) -> bool:
+        """Whether a line `claims` accepted is really this family's. A family that only
+        recognises a wording ("Error:", "said:") hands a line in which it finds no reply
+        to the finder (extract/candidates) instead of swallowing it."""
+        return True
+
     def take(self, line: bytes, lineno: int, session: Session) -> list[Reply] | None:
         """`claims` and `feed` in one call (the scanner's hot path): None when the line
         is not this family's. Families on the hot path of big logs override it."""

@@ -28,12 +28,12 @@ from typing import TYPE_CHECKING
 
 from smtpcode.codes import valid_basic
 from smtpcode.extract.base import LineFamily
+from smtpcode.extract.candidates import reply_in_line
 from smtpcode.extract.reader import decode
 from smtpcode.extract.reply_text import (
     Codes,
     command_in,
     enhanced_at_start,
-    find_reply,
     first_address,
     read_reply,
 )
@@ -43,14 +43,17 @@ from smtpcode.records import Reply
 if TYPE_CHECKING:
     from smtpcode.extract.session import Session
 
-# (550, b'...') with an optional 'recipient': key before it, as smtplib prints them.
-# The literal is read as runs of plain characters between escapes, each repeat
-# possessive: a repeated alternation ((?:[^'\\]|\\.)*) keeps a backtracking entry per
-# character, some 200 bytes each (a literal of 1 MB took 200 MB).
+# (550, b'...') with an optional 'recipient': key before it, as smtplib prints them
+# (Python 2's smtplib: a str, (550, '...')). The literal is read as runs of plain
+# characters between escapes, each repeat possessive: a repeated alternation
+# ((?:[^'\\]|\\.)*) keeps a backtracking entry per character, some 200 bytes each (a
+# literal of 1 MB took 200 MB).
 _PY_REPLY = re.compile(
     r"""(?:(['"])([^'"\s]{1,320})\1:\s*)?\(([2-5][0-9][0-9]),\s*"""
-    r"""(b'[^'\\]*+(?:\\.[^'\\]*+)*+'|b"[^"\\]*+(?:\\.[^"\\]*+)*+")"""
+    r"""(b?'[^'\\]*+(?:\\.[^'\\]*+)*+'|b?"[^"\\]*+(?:\\.[^"\\]*+)*+")"""
 )
+# How many lines apart one smtplib exception printed twice still counts once.
+REPRINT_WINDOW = 40
 _SMTPLIB_CLASS = re.compile(r"SMTP[A-Za-z]{1,40}(?:Error|Refused|Exception)")
 _MARKERS = (
     b"Exception",
@@ -124,16 +127,33 @@ def _phpmailer(text: str, at: int) -> Codes | None:
 
 def _py_text(code: str, literal: str) -> str | None:
     value = python_literal(literal)
-    if not isinstance(value, bytes):
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if not isinstance(value, str):
         return None
-    lines = value.decode("utf-8", "replace").split("\n")
+    lines = value.split("\n")
     last = len(lines) - 1
     return "\n".join(f"{code}{'-' if i < last else ' '}{line}" for i, line in enumerate(lines))
+
+
+def _smtplib_shaped(text: str) -> bool:
+    """Whether a line may hold smtplib's (code, text) tuples: ", b'" after the code, or
+    Python 2's ", '" after "(550"."""
+    return ", b'" in text or ', b"' in text or _PY2_TUPLE.search(text) is not None
+
+
+_PY2_TUPLE = re.compile(r"""\([2-5][0-9][0-9], u?['"]""")
 
 
 class ClientErrors(LineFamily):
     name = "exception"
     assembles = True  # it holds a reply while property lines follow
+
+    def __init__(self) -> None:
+        # smtplib replies lately read: (exception class, recipient, text) -> line. A
+        # traceback prints the exception again at its end ("SMTPDataError(554, ...)"
+        # logged, then "SMTPDataError: (554, ...)"): the same failure.
+        self._printed: dict[tuple[str | None, str | None, str], int] = {}
 
     def claims(self, line: bytes) -> bool:
         if any(m in line for m in _MARKERS):
@@ -143,6 +163,22 @@ class ClientErrors(LineFamily):
             head.startswith(b"at ") and line[:1] in (b" ", b"\t")
         )
 
+    def keeps(self, line: bytes, session: Session) -> bool:
+        head = line.lstrip()
+        if head.startswith(_STACK_FRAMES) or head.startswith(_PROPERTIES):
+            return session.held is not None or head.startswith(b"response:")
+        text = decode(line)
+        if _smtplib_shaped(text) and _PY_REPLY.search(text):
+            return True
+        return self._reply_in(text) is not None
+
+    def take(self, line: bytes, lineno: int, session: Session) -> list[Reply] | None:
+        # A line that names an error but holds no reply this family can read goes to
+        # the finder (extract/candidates), which weighs its context.
+        if not self.claims(line) or not self.keeps(line, session):
+            return None
+        return self.feed(line, lineno, session)
+
     def feed(self, line: bytes, lineno: int, session: Session) -> list[Reply]:
         if line.lstrip().startswith(_STACK_FRAMES):
             return []  # a stack trace between an error and its properties
@@ -151,9 +187,9 @@ class ClientErrors(LineFamily):
         if stripped.startswith(tuple(p.decode() for p in _PROPERTIES)):
             return self._property(stripped, lineno, session)
         out = session.flush()
-        if ", b'" in text or ', b"' in text:
+        if _smtplib_shaped(text):
             replies = self._smtplib(text, lineno, session)
-            if replies:
+            if replies is not None:
                 return out + [r for r in replies if not session.seen_recently(r, lineno)]
         codes = self._reply_in(text)
         if codes is None:
@@ -201,19 +237,31 @@ class ClientErrors(LineFamily):
                 if text[at - 1 : at] == "[":
                     # Node prints a nested error as "[Error: ...] {".
                     said = said.rstrip("{ ").removesuffix("]")
-                return find_reply(said)
+                # Only a code its context makes a reply: "Error: ... line 300" is not.
+                return reply_in_line(said)
         return None
 
-    def _smtplib(self, text: str, lineno: int, session: Session) -> list[Reply]:
+    def _smtplib(self, text: str, lineno: int, session: Session) -> list[Reply] | None:
+        """The replies of smtplib's tuples on a line; None when it holds none (an empty
+        list when all were printed a few lines earlier)."""
         klass = _SMTPLIB_CLASS.search(text)
         command = _stage(klass.group()) if klass else None
-        replies = []
+        replies: list[Reply] = []
+        reprinted = False
         for m in _PY_REPLY.finditer(text):
             key, code, literal = m.group(2), m.group(3), m.group(4)
             said = _py_text(code, literal)
             if said is None:
                 continue
             rest = said[4:]
+            recipient = key if key and "@" in key else None
+            printed = (klass.group() if klass else None, recipient, said)
+            if lineno - self._printed.get(printed, -REPRINT_WINDOW) < REPRINT_WINDOW:
+                reprinted = True
+                continue
+            if len(self._printed) > 256:
+                self._printed.clear()
+            self._printed[printed] = lineno
             replies.append(
                 Reply(
                     code,
@@ -221,12 +269,12 @@ class ClientErrors(LineFamily):
                     said,
                     session.input,
                     lineno,
-                    key if key and "@" in key else None,
+                    recipient,
                     "RCPT" if key else command,
                     direction="outbound",
                 )
             )
-        return replies
+        return replies if replies or reprinted else None
 
     def _property(self, text: str, lineno: int, session: Session) -> list[Reply]:
         name, _, value = text.partition(":")

@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING
 from smtpcode.extract.base import LineFamily
 from smtpcode.extract.dsn import choose_enhanced, field_name, status_comment
 from smtpcode.extract.reader import decode
-from smtpcode.extract.reply_text import enhanced_at_start, read_reply, strip_address
+from smtpcode.extract.reply_text import (
+    NESTED_REPLY,
+    Codes,
+    enhanced_at_start,
+    read_reply,
+    strip_address,
+)
 from smtpcode.records import Reply
 
 if TYPE_CHECKING:
@@ -65,6 +71,10 @@ class DsnFields(LineFamily):
         elif name == "diagnostic-code":
             _, _, said = value.partition(";") if ";" in value[:30] else ("", "", value)
             codes = read_reply(said)
+            nested = NESTED_REPLY.match(said.strip()) if codes.enhanced is None else None
+            if nested is not None:
+                # The remote banner before the reply: "220-laposte 421 4.2.1 ..."
+                codes = Codes(nested[1], nested[2], said.strip()[nested.start(1) :])
             enhanced = held.enhanced
             if codes.enhanced:
                 enhanced = choose_enhanced(held.enhanced, codes.enhanced)

@@ -30,6 +30,7 @@ REPLY_KEYS = (
     "smtp-response",
     "smtp_response",
     "smtp_reply",
+    "smtpreply",  # JMAP's EmailSubmission deliveryStatus (RFC 8621)
     "raw_reason",
     "diag",
     "details",
@@ -242,6 +243,11 @@ _FIELD_KEYS = tuple(f'"{k}"'.encode() for k in ("diagnosticCode", "smtpResponse"
 _RECIPIENT_FIELDS = tuple(f'"{k}"'.encode() for k in ("emailAddress", "email", "recipient"))
 
 
+_ARRAY_STARTS = frozenset([b"", b'"', b"{", b"[", b"]", b"-", b"t", b"f", b"n"]) | {
+    bytes([d]) for d in b"0123456789"
+}
+
+
 class JsonLines(LineFamily):
     """One JSON event per line; also the reply fields of a pretty-printed document too
     large to parse whole."""
@@ -252,12 +258,34 @@ class JsonLines(LineFamily):
         self.recipient: str | None = None
 
     def claims(self, line: bytes) -> bool:
-        head = line.lstrip()[:1]
-        if head in (b"{", b"["):
+        stripped = line.lstrip()
+        head = stripped[:1]
+        if head == b"{":
             return True
+        if head == b"[":
+            # A JSON array's first value; not a log line's "[INFO]" or "[core]" tag.
+            return stripped[1:].lstrip()[:1] in _ARRAY_STARTS
         if head == b'"':
             return any(k in line for k in _FIELD_KEYS) or any(k in line for k in _RECIPIENT_FIELDS)
         return False
+
+    def keeps(self, line: bytes, session: Session) -> bool:
+        return self._parsed(line) is not None
+
+    def take(self, line: bytes, lineno: int, session: Session) -> list[Reply] | None:
+        # A line that is not JSON after all (a log line in brackets, a fragment of a
+        # document) goes to the finder (extract/finder).
+        if not self.claims(line) or self._parsed(line) is None:
+            return None
+        # An event with no field this reader knows (a framework's log record whose
+        # "message" quotes an exception) is the finder's to read as well.
+        return self.feed(line, lineno, session) or None
+
+    def _parsed(self, line: bytes) -> object | None:
+        stripped = line.strip()
+        text = stripped if stripped[:1] in (b"{", b"[") else stripped.partition(b":")[2]
+        value = load(text.rstrip(b",").strip() or b"?")
+        return None if value is NOT_JSON else value
 
     def feed(self, line: bytes, lineno: int, session: Session) -> list[Reply]:
         stripped = line.strip()

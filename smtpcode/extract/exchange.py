@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from smtpcode.extract.base import LineFamily
+from smtpcode.extract.candidates import reply_in_line
 from smtpcode.extract.reader import decode
 from smtpcode.extract.reply_text import find_reply, first_address, read_reply
 from smtpcode.records import Reply
@@ -34,6 +35,12 @@ def read_ndr_line(text: str) -> Codes | None:
         # Exchange 2003 wraps it: "<mx.example.com #5.1.1 smtp;550 5.1.1 User unknown>".
         if quoted.startswith("<") and "smtp;" in quoted:
             quoted = quoted[quoted.find("smtp;") + 5 :].rstrip(">")
+        if " -> " in quoted:
+            # "550 5.7.514 ... -> 554 5.7.1 ...": Microsoft's verdict, then the remote
+            # server's reply it passed on (the finding)
+            passed_on = reply_in_line(quoted)
+            if passed_on is not None:
+                return passed_on
         codes = read_reply(quoted)
         return codes if codes.basic or codes.enhanced else find_reply(quoted)
     at = text.find("{LED=")

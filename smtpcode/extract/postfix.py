@@ -49,6 +49,9 @@ def attempt_fields(text: str) -> tuple[str | None, str | None, str | None, str]:
     field by field (the regex _DELIVERY reads the usual lines the same in one go)."""
     to_at = text.find("to=<")
     recipient = text[to_at + 4 : text.find(">", to_at)] if to_at >= 0 else None
+    if to_at < 0:
+        # local(8) may write the address bare: "to=jeff@example.org, relay=local"
+        recipient = _field(text, " to=")
     what = ""
     open_at = text.find(" (", text.find(" status="))
     if open_at >= 0:
@@ -96,13 +99,12 @@ _DELIVERY = re.compile(
     r" relay=([^\s,]*),(?: conn_use=[0-9]+,)? delay=[0-9.]+, delays=[0-9./]+,"
     r" dsn=([^\s,]*), status=[a-z]+ \((.*)\)"
 )
-# What a Postfix message that quotes a reply starts with, after "QUEUEID: " (or NOQUEUE);
-# "milter-reject: " is the local server's milter refusing a client, like "reject: ".
-_STARTS = (b"to=<", b"reject: ", b"host ", b"NOQUEUE: reject: ", b"milter-reject: ")
+# What a Postfix message that quotes a reply starts with, after "QUEUEID: " (or NOQUEUE).
+_STARTS = (b"to=", b"reject: ", b"host ", b"NOQUEUE: reject: ", b"milter-reject: ")
 # take() reads a line only when one of _STARTS follows a ": ": a line without such a
 # marker is one it ignores ("NOQUEUE: reject: " holds ": reject: "). One regex finds them
 # all, faster than a bytes.find per marker (it looks only where ": " stands).
-_MARKERS = re.compile(rb": (?:to=<|reject: |host |milter-reject: )")
+_MARKERS = re.compile(rb": (?:to=|reject: |host |milter-reject: )")
 
 
 def _codes(what: str) -> tuple[str | None, str | None, str]:
@@ -235,7 +237,7 @@ class Postfix(LineFamily):
                 self._columns = (at, *self._columns)[:MAX_COLUMNS]
         msg = line.find(b": ", at)
         if msg < 0:
-            return []
+            return None  # "postfix" in a sentence, not a log line's program name
         msg += 2
         if not line.startswith(_STARTS, msg):
             qid = line.find(b": ", msg, msg + 20)
@@ -297,8 +299,10 @@ class Postfix(LineFamily):
         else:
             command = None
             basic, enhanced, what = _codes(what)
-        if enhanced is None and dsn:
-            enhanced = valid_enhanced(dsn)  # "dsn=5.1." in a cut-off line is no code
+        if enhanced is None and basic is None and dsn:
+            # Postfix's own status stands for a reply only when none is quoted; a cut-off
+            # "dsn=5.1." is no code.
+            enhanced = valid_enhanced(dsn)
         return [
             new_reply(
                 basic,

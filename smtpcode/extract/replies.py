@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from smtpcode.extract.base import LineFamily
+from smtpcode.extract.candidates import COUNTED, SMTP_BASIC, is_command
 from smtpcode.extract.reader import decode
-from smtpcode.extract.reply_text import REPLY_LINE
+from smtpcode.extract.reply_text import REPLY_LINE, enhanced_at_start
 
 if TYPE_CHECKING:
     from smtpcode.extract.session import Session
@@ -40,6 +41,32 @@ class RawReplies(LineFamily):
             return len(line) == 3 or (len(line) > 3 and line[3] in (32, 45))
         # A verb typed in a session; a lone "." ends the message after DATA.
         return line[:4].upper() in _VERBS or line.rstrip() == b"."
+
+    def keeps(self, line: bytes, session: Session) -> bool:
+        head = line.strip()
+        if head[:1] not in b"2345":
+            # a command typed in a session, a line of the message after DATA; not a
+            # sentence that starts like one ("MailKit.Net.Smtp...")
+            return session.in_data or head == b"." or is_command(decode(head))
+        # A number alone on a line is a reply only inside a conversation.
+        if len(head) == 3:
+            return head.decode("latin-1") in SMTP_BASIC and (
+                session.command is not None or session.code is not None
+            )
+        # A code no server sends, in a column ("308 T: remote_smtp": a pid), is the
+        # finder's to weigh; so is a number a compiler or a sentence starts a line with
+        # ("552 |   memcpy(...)", "512 bit addition").
+        if enhanced_at_start(decode(head[4:40])) is not None:
+            return True
+        words = head[4:40].split(None, 1)
+        if words and (words[0][:1] in b"|{}=;" or decode(words[0]).lower() in COUNTED):
+            return False
+        return head[:3].decode("latin-1") in SMTP_BASIC
+
+    def take(self, line: bytes, lineno: int, session: Session) -> list[Reply] | None:
+        if not self.claims(line) or not self.keeps(line, session):
+            return None
+        return self.feed(line, lineno, session)
 
     def feed(self, line: bytes, lineno: int, session: Session) -> list[Reply]:
         text = decode(line)

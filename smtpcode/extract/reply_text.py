@@ -146,6 +146,14 @@ REPLY_START = re.compile(
     r"[ \t]*+#?([245]\.[0-9]{1,3}\.[0-9]{1,3})(?![0-9]|\.[0-9]|[A-Za-z_]))?"
 )
 _new_codes = tuple.__new__
+# A banner line a reply was glued to: "220-host 421 4.2.1 ..." (a DSN quoting the greeting
+# before the refusal); the refusal, a 4xx or 5xx with its enhanced code, is the reply.
+NESTED_REPLY = re.compile(
+    r"2[0-9][0-9]-[^\s]{1,80} ([45][0-9][0-9])[ -]([45]\.[0-9]{1,3}\.[0-9]{1,3})(?![0-9]|\.[0-9])"
+)
+_VENDOR_TOKEN = re.compile(
+    r" [a-z]{1,10}_[a-z_]{1,20} ([245]\.[0-9]{1,3}\.[0-9]{1,3})(?![0-9]|\.[0-9]|\w)"
+)
 
 
 def read_reply(text: str) -> Codes:
@@ -212,6 +220,9 @@ def find_reply(text: str) -> Codes | None:
         reply = text[m.start(1) :].strip()
         rest = _after_code(reply)
         enhanced = enhanced_at_start(rest) or enhanced_inside(reply.split("\n", 1)[0])
+        if enhanced is None and "_" in reply[4:40]:
+            v = _VENDOR_TOKEN.match(reply, 3)  # "550 cuda_nsu 5.1.1"
+            enhanced = v[1] if v is not None else None
         return Codes(m.group(1), enhanced, unflatten(reply))
     e = EMBEDDED_ENHANCED.search(text)
     if e is not None:

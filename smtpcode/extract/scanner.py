@@ -19,6 +19,13 @@ from itertools import chain
 from typing import TYPE_CHECKING, BinaryIO, cast
 
 from smtpcode.extract import bounce, esp_json
+from smtpcode.extract.finder import (
+    MAX_PARAGRAPH,
+    Finder,
+    continues_reply,
+    notice_open,
+    said_block_open,
+)
 from smtpcode.extract.mime import is_mbox_from
 from smtpcode.extract.reader import MAX_LINE, iter_blocks
 from smtpcode.extract.session import Session
@@ -41,6 +48,11 @@ def _reader_classes() -> tuple[type[LineFamily], ...]:
             classes.append(getattr(importlib.import_module(module), name))
     return tuple(classes)
 
+
+# Families whose replies may repeat what another reader reported just before.
+_ECHOING = frozenset(
+    ("dsn", "embedded", "exception", "reply", "transcript", "exim", "sendmail", "opensmtpd")
+)
 
 # A header field name as an email's first line has it; most bounces start with one of
 # these, a mailbox file with "From ".
@@ -93,6 +105,10 @@ class Scanner:
         # the input ended with a line-local family reading and nothing pending.
         self.strays = 0
         self.resumable = False
+        # Replies found anywhere in the lines no family took (extract/finder).
+        self.finder = Finder(self.session) if fmt == "auto" else None
+        # Whether the open paragraph holds a "said:" quote (see _joins).
+        self._quotes_said = False
 
     # -- entry points -----------------------------------------------------------------
 
@@ -162,6 +178,9 @@ class Scanner:
         sticky = families[0]
         take = sticky.take
         auto = self.fmt == "auto"
+        # Lines no family took, read by the finder a paragraph at a time (extract/finder).
+        finder = self.finder
+        stray: list[tuple[int, bytes]] = []
         # Whether the sticky family may read stretches of lines at once (see _numbered).
         bulks = hint is not None and sticky.bulks
         for n, raw in chain([(lineno, line)], rest):
@@ -170,9 +189,22 @@ class Scanner:
             try:
                 if isinstance(raw, list):
                     # Replies the sticky family read in bulk, the last on line n.
+                    if stray:
+                        yield from self._paragraph(stray)
                     session.note(raw, n)
+                    if finder is not None:
+                        finder.noted(raw, sticky.name)
                     yield from raw
                     continue
+                if stray and self._joins(raw, n, sticky, stray):
+                    # Only lines no family claims join the paragraph; the others end it.
+                    stray.append((n, raw))
+                    self._quotes_said = self._quotes_said or _quotes_said(raw)
+                    if len(stray) >= MAX_PARAGRAPH:
+                        yield from self._paragraph(stray)
+                    continue
+                if stray:
+                    yield from self._paragraph(stray)
                 out = take(raw, n, session)
                 if out is None:
                     for family in families:
@@ -185,26 +217,58 @@ class Scanner:
                                     hint.family = None
                                 break
                     else:
-                        # Nobody's line: it ends a reply being assembled.
+                        # Nobody's line. The finder reads it with the lines around it; in
+                        # a forced format it ends a reply being assembled.
                         self.strays += 1
-                        if session.code is not None or session.held is not None:
+                        if finder is None and (
+                            session.code is not None or session.held is not None
+                        ):
                             flushed = session.flush()
                             session.note(flushed, n)
                             yield from flushed
                         if auto and raw.startswith(b"From ") and _mbox_from(raw):
                             if hint is not None:
                                 hint.family = None
+                            if stray:
+                                yield from self._paragraph(stray)
+                            yield from session.flush()
                             # Only lines come once no family reads in bulk.
                             yield from self._mailbox(
                                 n, raw, cast("Iterator[tuple[int, bytes]]", rest)
                             )
                             return
+                        quoted = _unquoted(raw)
+                        if quoted is not None:
+                            out = self._quoted(quoted, n)
+                            if out is not None:
+                                session.note(out, n)
+                                yield from out
+                                continue
+                        if finder is not None:
+                            stray.append((n, raw))
+                            self._quotes_said = _quotes_said(raw)
                         if bulks:
                             hint.family = sticky  # type: ignore[union-attr]
                         continue
                 if (session.code is not None or session.held is not None) and not sticky.assembles:
                     # A reply pending from an earlier line comes first.
                     out = session.flush() + out
+                if finder is not None and not sticky.line_local:
+                    # Only the families that re-read what a bounce or a log already said
+                    # (a Diagnostic-Code after the "said:" text) may repeat another's reply.
+                    if sticky.name in _ECHOING:
+                        out = finder.unechoed(out, sticky.name)
+                        held = session.held
+                        if held is not None and finder.is_echo(held, sticky.name):
+                            session.held = None
+                    elif out:
+                        finder.noted(out, sticky.name)
+                elif finder is not None and out:
+                    if finder.foreign_near(sticky.name, n):
+                        # a log line after a paste's prose that quoted its reply
+                        out = finder.unechoed(out, sticky.name)
+                    else:
+                        finder.noted(out, sticky.name)
                 if out:
                     session.note(out, n)
                     yield from out
@@ -216,10 +280,20 @@ class Scanner:
             except Exception as exc:
                 self.problems.append(Problem(self.input, n, why(exc)))
                 _drop_pending(session)
+                stray.clear()
                 if hint is not None:
                     hint.family = None
-        self.resumable = sticky.line_local and session.code is None and session.held is None
-        yield from self._guarded(session.flush, n)
+        try:
+            if stray:
+                yield from self._paragraph(stray)
+            self.resumable = sticky.line_local and session.code is None and session.held is None
+            tail = session.flush()
+            if finder is not None:
+                finder.noted(tail, "session")
+                yield from finder.codeless_left()
+            yield from tail
+        except Exception as exc:
+            self.problems.append(Problem(self.input, n, why(exc)))
 
     def _guarded(self, replies: Callable[[], Iterable[Reply]], line: int) -> Iterator[Reply]:
         """The replies of one document (an email, what is pending at the end); what its
@@ -228,6 +302,52 @@ class Scanner:
             yield from replies()
         except Exception as exc:
             self.problems.append(Problem(self.input, line, why(exc)))
+
+    def _joins(
+        self, raw: bytes, n: int, sticky: LineFamily, stray: list[tuple[int, bytes]]
+    ) -> bool:
+        """Whether a line joins the open paragraph: no family claims it or, quoted,
+        its inner line; and it starts no message of a mailbox. The lines of a bounce's
+        quote folded over lines ("host X said:" up to "(in reply to ...)") always do."""
+        if (self._quotes_said and said_block_open(stray)) or continues_reply(stray[-1][1], raw):
+            return True
+        if notice_open(stray, raw):
+            # The address also tells an NDR reader whose diagnostic line comes next.
+            for family in self.families:
+                if family.name == "exchange" and family.claims(raw):
+                    family.take(raw, n, self.session)
+            return True
+        if self._claimed(raw, sticky):
+            return False
+        if raw.startswith(b"From ") and _mbox_from(raw):
+            return False
+        quoted = _unquoted(raw)
+        return quoted is None or not self._claimed(quoted, sticky)
+
+    def _claimed(self, raw: bytes, sticky: LineFamily) -> bool:
+        """Whether a family would take the line (asked while a paragraph is open)."""
+        if sticky.claims(raw) and sticky.keeps(raw, self.session):
+            return True
+        return any(f.claims(raw) and f.keeps(raw, self.session) for f in self.families)
+
+    def _paragraph(self, stray: list[tuple[int, bytes]]) -> Iterator[Reply]:
+        """What the finder reads in a paragraph of lines no family took; empties it."""
+        assert self.finder is not None
+        found = self.finder.paragraph(stray)
+        last = stray[-1][0]
+        stray.clear()
+        self._quotes_said = False
+        self.session.note(found, last)
+        return iter(found)
+
+    def _quoted(self, inner: bytes, n: int) -> list[Reply] | None:
+        """A line quoted in a mail ("> Status: 5.1.1", "> 550 ..."): read as its inner
+        line by the family that takes that, if one does."""
+        for family in self.families:
+            out = family.take(inner, n, self.session)
+            if out is not None:
+                return out
+        return None
 
     # -- documents ---------------------------------------------------------------------
 
@@ -276,7 +396,9 @@ class Scanner:
             except Exception as exc:  # recorded: the document is not read, the run goes on
                 self.problems.append(Problem(self.input, buffered[0][0], why(exc)))
                 return
-            if found is not None:
+            # A document with no field we know is read line by line: the finder may
+            # still see a reply in one of its values.
+            if found:
                 yield from found
                 return
         # Too large or not JSON after all: read it line by line.
@@ -371,6 +493,20 @@ def _starts_json_document(line: bytes) -> bool:
 def _is_json(line: bytes) -> bool:
     """Whether one line holds a whole JSON value (JSON lines rather than a document)."""
     return esp_json.load(line) is not esp_json.NOT_JSON
+
+
+def _quotes_said(line: bytes) -> bool:
+    return b"said:" in line or b"talk to me:" in line
+
+
+def _unquoted(line: bytes) -> bytes | None:
+    """A line of mail quoting ("> text", ">> text") without its quote marks."""
+    if line[:1] != b">":
+        return None
+    inner = line.lstrip(b">")
+    if inner[:1] == b" ":
+        inner = inner[1:]
+    return inner if inner.strip() else None
 
 
 def _mbox_from(line: bytes) -> bool:
