@@ -365,19 +365,51 @@ InputFormat = StrEnum("InputFormat", {name: name for name in FORMATS})  # type: 
 AUTO_FORMAT = InputFormat("auto")
 
 
+class Klass(StrEnum):
+    success = "success"
+    intermediate = "intermediate"
+    transient = "transient"
+    permanent = "permanent"
+    preliminary = "preliminary"
+
+
+class GroupBy(StrEnum):
+    recipient = "recipient"
+    domain = "domain"
+    reason = "reason"
+    provider = "provider"
+    code = "code"
+
+
+class ReportFormat(StrEnum):
+    markdown = "markdown"
+    html = "html"
+
+
+def _repeat(name: str, help_text: str, metavar: str) -> object:
+    return typer.Option(name, help=help_text, metavar=metavar, show_default=False)
+
+
 @app.command(
     epilog=(
         "\b\nInputs (recognised line by line, or per document; --format forces one;\n"
         "plain, gzip, bzip2 or xz):\n" + help_text() + "\n"
+        "\b\nPlain rows (when piped), tab-separated, in this order:\n"
+        "  what happened, code, enhanced code, class, reason, provider, recipient,\n"
+        "  where (input:line), time (ISO 8601); - where the input does not say\n"
         "\b\nExamples:\n"
         "  swaks --to x@example.com --server mx.example.com | smtpcode parse\n"
         "  smtpcode parse /var/log/mail.log bounce.eml\n"
         "  smtpcode parse --summary /var/log/mail.log\n"
+        "  smtpcode parse --failures --group-by domain /var/log/mail.log\n"
+        "  smtpcode parse --reason user-unknown --domain example.com mail.log\n"
+        "  smtpcode parse --report html /var/log/mail.log > report.html\n"
         "  smtpcode parse --json --format postfix /var/log/mail.log | jq .reason\n"
         "  grep 'status=bounced' /var/log/mail.log | smtpcode parse -\n"
         "\b\nExit status:\n"
         "  0 at least one reply found, 1 none found, 3 an input could not be read\n"
-        "  (the others are still read)"
+        "  (the others are still read), 130 interrupted (Ctrl-C; a summary is\n"
+        "  still printed, marked partial)"
     )
 )
 @_ends_quietly
@@ -394,8 +426,74 @@ def parse(
     color: ColorOpt = Color.auto,
     summary: Annotated[
         bool,
-        typer.Option("--summary", help="Only counts by code, class and reason."),
+        typer.Option(
+            "--summary",
+            help="Only counts: by code (with its title), class, reason, provider and "
+            "recipient domain, and the top failing recipients.",
+        ),
     ] = False,
+    failures: Annotated[
+        bool,
+        typer.Option("--failures", help="Only failures: transient and permanent replies."),
+    ] = False,
+    klass: Annotated[
+        list[Klass] | None,
+        typer.Option(
+            "--class",
+            help="Only replies of this class (repeat for several).",
+            metavar="CLASS",
+            case_sensitive=False,
+            show_default=False,
+        ),
+    ] = None,
+    reason: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--reason",
+            help="Only replies with this reason, e.g. user-unknown (repeat for several).",
+            metavar="REASON",
+            show_default=False,
+        ),
+    ] = None,
+    provider: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--provider",
+            help="Only replies from this provider, e.g. google (repeat for several).",
+            metavar="PROVIDER",
+            show_default=False,
+        ),
+    ] = None,
+    domain: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--domain",
+            help="Only replies about recipients in this domain or its subdomains "
+            "(repeat for several).",
+            metavar="DOMAIN",
+            show_default=False,
+        ),
+    ] = None,
+    group_by: Annotated[
+        GroupBy | None,
+        typer.Option(
+            "--group-by",
+            help="One row per recipient, domain, reason, provider or code: counts, first "
+            "and last seen, the most common reply; biggest first.",
+            case_sensitive=False,
+            show_default=False,
+        ),
+    ] = None,
+    report_format: Annotated[
+        ReportFormat | None,
+        typer.Option(
+            "--report",
+            help="Write a whole report on stdout: markdown (for a ticket) or html (one "
+            "self-contained file).",
+            case_sensitive=False,
+            show_default=False,
+        ),
+    ] = None,
     fmt: Annotated[
         InputFormat,
         typer.Option(
@@ -422,17 +520,49 @@ def parse(
 ) -> None:
     """Find and explain every SMTP reply in logs, transcripts, bounces and events.
 
-    One row per reply as it is found: where it starts, its codes, class, reason and
-    meaning. With --json, one finding per line, with the input, line, reply text,
-    recipient and command where the input shows them.
+    One row per reply as it is found: what happened and why, its codes, the recipient
+    and where it is. With --json, one finding per line, with the input, line, time,
+    reply text, recipient and command where the input shows them. The filters apply to
+    the rows, the JSON, the summary, the groups and the reports alike.
     """
     from smtpcode import pipeline
+    from smtpcode.diagnose import REASON_NAMES
+    from smtpcode.filters import make_filter
 
+    for name in reason or ():
+        if name.lower() not in REASON_NAMES:
+            die(f"{name!r} is not a reason; one of: {', '.join(REASON_NAMES)}", EXIT_USAGE)
+    if report_format is not None and (as_json or summary or group_by is not None):
+        die("--report makes a whole report: leave out --json, --summary and --group-by", EXIT_USAGE)
+    keep = make_filter(
+        failures,
+        [k.value for k in klass or ()],
+        reason or (),
+        provider or (),
+        domain or (),
+    )
+    counting = summary or group_by is not None
+    options = pipeline.ParseOptions(
+        fmt=fmt.value,
+        jobs=jobs,
+        keep=keep,
+        summary=counting or report_format is not None,
+        group_by=group_by.value if group_by is not None else None,
+        read_binary=binary,
+    )
+    inputs = files or ["-"]
+    if "-" in inputs and _is_terminal(sys.stdin):
+        # Someone typed `smtpcode parse` alone: say what it waits for.
+        error("reading standard input: paste a log, transcript or bounce, then Ctrl-D")
     renderer = _renderer(as_json, color)
-    options = pipeline.ParseOptions(fmt=fmt.value, jobs=jobs, summary=summary, read_binary=binary)
+    report_sink = _report_sink(report_format) if report_format is not None else None
+    sink = report_sink if report_sink is not None else (None if counting else renderer)
     try:
-        report = pipeline.run(files or ["-"], options, None if summary else renderer)
-        if summary:
+        report = pipeline.run(inputs, options, sink)
+        if report_sink is not None:
+            report_sink.parse_summary(report.tally)
+            report_sink.close()
+        elif counting:
             renderer.parse_summary(report.tally)
         renderer.close()
     except BrokenPipeError:
@@ -445,10 +575,33 @@ def parse(
         where = f"{problem.input}:{problem.line}" if problem.line else problem.input
         error(f"cannot read {where}: {problem.why}")
     if report.interrupted:
+        error("interrupted: the counts are those of what was read until then")
         raise typer.Exit(EXIT_INTERRUPTED)
     if report.problems:
         raise typer.Exit(EXIT_INPUT)
-    raise typer.Exit(EXIT_OK if report.findings else EXIT_NOTHING)
+    if not report.findings:
+        if _is_terminal(sys.stdout) and not as_json:
+            which = " that passes the filters" if keep is not None else ""
+            error(f"no SMTP reply{which} found in {', '.join(inputs)}")
+        raise typer.Exit(EXIT_NOTHING)
+    raise typer.Exit(EXIT_OK)
+
+
+def _is_terminal(stream: object) -> bool:
+    try:
+        return bool(stream.isatty())  # type: ignore[attr-defined]
+    except (AttributeError, ValueError):
+        return False
+
+
+def _report_sink(kind: ReportFormat):  # type: ignore[no-untyped-def]
+    if kind is ReportFormat.html:
+        from smtpcode.render.report_html import HtmlReport
+
+        return HtmlReport(sys.stdout)
+    from smtpcode.render.report_md import MarkdownReport
+
+    return MarkdownReport(sys.stdout)
 
 
 def _quiet_stdout() -> None:

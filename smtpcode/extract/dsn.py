@@ -50,6 +50,8 @@ class RecipientStatus:
     line: int
     # The comment after the Status code: "Status: 5.1.1 (user unknown)" -> "user unknown".
     status_text: str | None = None
+    # The Last-Attempt-Date field, as written (RFC 5322 date-time).
+    last_attempt: str | None = None
 
 
 def field_name(line: str) -> str | None:
@@ -155,9 +157,18 @@ def parse_blocks(lines: list[tuple[int, str]]) -> list[RecipientStatus]:
         action = (
             fields["action"][1].split()[0].lower() if fields.get("action", (0, ""))[1] else None
         )
+        attempt = fields.get("last-attempt-date")
         out.append(
             RecipientStatus(
-                recipient, action, status, diagnostic, dtype, remote_host, where, comment
+                recipient,
+                action,
+                status,
+                diagnostic,
+                dtype,
+                remote_host,
+                where,
+                comment,
+                attempt[1] if attempt else None,
             )
         )
     return out

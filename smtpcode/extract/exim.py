@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from smtpcode.extract.base import LineFamily
 from smtpcode.extract.reader import decode
 from smtpcode.extract.reply_text import command_in, find_reply, strip_address
+from smtpcode.extract.timestamps import line_time
 from smtpcode.records import Reply
 
 if TYPE_CHECKING:
@@ -84,7 +85,17 @@ class Exim(LineFamily):
         found = find_reply(rest.replace("\\n", "\n"))
         if found is None:
             return []
-        return [found.reply(session.input, lineno, _recipient(text), command, MTA, _host(text))]
+        return [
+            found.reply(
+                session.input,
+                lineno,
+                _recipient(text),
+                command,
+                MTA,
+                _host(text),
+                line_time(text, session.clock),
+            )
+        ]
 
 
 # -- Exim's bounce notice --------------------------------------------------------------

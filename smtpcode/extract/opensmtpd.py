@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from smtpcode.extract.base import LineFamily
 from smtpcode.extract.reader import decode
 from smtpcode.extract.reply_text import command_in, field_after, first_address, read_reply
+from smtpcode.extract.timestamps import line_time
 from smtpcode.records import Reply
 
 if TYPE_CHECKING:
@@ -51,4 +52,14 @@ class OpenSmtpd(LineFamily):
         codes = read_reply(said)
         if codes.basic is None and codes.enhanced is None:
             return []
-        return [codes.reply(session.input, lineno, recipient, command, MTA, host)]
+        return [
+            codes.reply(
+                session.input,
+                lineno,
+                recipient,
+                command,
+                MTA,
+                host,
+                line_time(text, session.clock),
+            )
+        ]

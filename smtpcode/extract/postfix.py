@@ -27,6 +27,7 @@ from smtpcode.extract.reply_text import (
     read_reply,
     unflatten,
 )
+from smtpcode.extract.timestamps import line_time
 from smtpcode.records import Reply, new_reply
 
 if TYPE_CHECKING:
@@ -249,7 +250,8 @@ class Postfix(LineFamily):
         if b"reject: " in line:
             return self._reject(decode(line), lineno, session)
         if b" said: " in line or b"refused to talk to me: " in line:
-            said = read_said(decode(line))
+            whole = decode(line)
+            said = read_said(whole)
             if said is not None:
                 host, text, command = said
                 codes = read_reply(text)
@@ -264,6 +266,7 @@ class Postfix(LineFamily):
                             command=command,
                             reporter=MTA,
                             remote_host=host,
+                            time=line_time(whole, session.clock),
                         )
                     ]
         return []
@@ -307,6 +310,7 @@ class Postfix(LineFamily):
                 command,
                 MTA,
                 host,
+                line_time(text, session.clock),
             )
         ]
 
@@ -332,7 +336,17 @@ class Postfix(LineFamily):
         recipient = _field(text[end:], " to=<", ">") if end >= 0 else None
         if recipient is None and end >= 0:
             recipient = _field(text[end:], "; to=<", ">")
-        return [found.reply(session.input, lineno, recipient or None, command, MTA)]
+        return [
+            found.reply(
+                session.input,
+                lineno,
+                recipient or None,
+                command,
+                MTA,
+                None,
+                line_time(text, session.clock),
+            )
+        ]
 
 
 def _lines_to_read(block: bytes, pos: int, columns: tuple[int, ...]) -> list[int]:

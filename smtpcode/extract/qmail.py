@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from smtpcode.extract.base import LineFamily
 from smtpcode.extract.reader import decode
 from smtpcode.extract.reply_text import find_reply
+from smtpcode.extract.timestamps import line_time
 from smtpcode.records import Reply
 
 if TYPE_CHECKING:
@@ -86,6 +87,12 @@ class Qmail(LineFamily):
             return []
         return [
             found.reply(
-                session.input, lineno, self.recipients.pop(number.strip(), None), command, MTA
+                session.input,
+                lineno,
+                self.recipients.pop(number.strip(), None),
+                command,
+                MTA,
+                None,
+                line_time(text, session.clock),
             )
         ]

@@ -96,10 +96,20 @@ class Codes(NamedTuple):
         command: str | None = None,
         mta: str | None = None,
         host: str | None = None,
+        time: str | None = None,
     ) -> Reply:
         """The Reply these codes make, found on line `lineno` of `input_name`."""
         return Reply(
-            self.basic, self.enhanced, self.text, input_name, lineno, recipient, command, mta, host
+            self.basic,
+            self.enhanced,
+            self.text,
+            input_name,
+            lineno,
+            recipient,
+            command,
+            mta,
+            host,
+            time,
         )
 
 

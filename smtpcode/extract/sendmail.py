@@ -16,6 +16,7 @@ from smtpcode.extract.reply_text import (
     read_reply,
     unflatten,
 )
+from smtpcode.extract.timestamps import line_time
 from smtpcode.records import Reply
 
 if TYPE_CHECKING:
@@ -60,6 +61,7 @@ class Sendmail(LineFamily):
         host = relay.split(None, 1)[0].rstrip(".") if relay and not relay.startswith("[") else None
         to = _field(text, " to=") or ""
         recipients: list[str | None] = [*all_addresses(to)[:MAX_RECIPIENTS]] or [None]
+        when = line_time(text, session.clock)
         return [
             Reply(
                 basic,
@@ -71,6 +73,7 @@ class Sendmail(LineFamily):
                 None,
                 MTA,
                 host,
+                when,
             )
             for rcpt in recipients
         ]
@@ -84,5 +87,13 @@ class Sendmail(LineFamily):
         arg = _field(text, " arg1=") or ""
         recipient = all_addresses(arg)[:1] if command == "RCPT" else []
         return [
-            codes.reply(session.input, lineno, recipient[0] if recipient else None, command, MTA)
+            codes.reply(
+                session.input,
+                lineno,
+                recipient[0] if recipient else None,
+                command,
+                MTA,
+                None,
+                line_time(text, session.clock),
+            )
         ]

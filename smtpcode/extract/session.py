@@ -6,6 +6,7 @@ transcripts) and used by the others to keep the output in input order.
 from __future__ import annotations
 
 from smtpcode.extract.reply_text import COMMANDS, enhanced_at_start, first_address
+from smtpcode.extract.timestamps import Clock
 from smtpcode.records import Reply
 
 # Accepted recipients remembered per transaction; a session with more is unusual and
@@ -22,6 +23,7 @@ class Session:
 
     __slots__ = (
         "accepted",
+        "clock",
         "code",
         "command",
         "held",
@@ -35,8 +37,10 @@ class Session:
         "start",
     )
 
-    def __init__(self, input_name: str | None) -> None:
+    def __init__(self, input_name: str | None, when: float | None = None) -> None:
         self.input = input_name
+        # The year of log lines that give none: the file's (its mtime), or now.
+        self.clock = Clock(when)
         self.code: str | None = None  # the code of the multi-line reply being assembled
         self.lines: list[str] = []
         self.start = 0

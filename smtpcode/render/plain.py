@@ -98,14 +98,36 @@ class PlainRenderer:
         write_bytes(self.out, rows)
 
     def parse_summary(self, summary: Tally) -> None:
+        from smtpcode.render.layout import summary_heading
+
         out = self.out
-        inputs = f" in {summary.inputs} inputs" if summary.inputs > 1 else ""
-        out.write(f"{summary.findings} replies{inputs}\n")
-        for name, rows in summary.tables():
-            width = max([len(name)] + [len(key) for key, _ in rows])
-            out.write(f"\n{name:<{width}}  count\n")
-            for key, count in rows:
-                out.write(f"{one_line(key):<{width}}  {count}\n")
+        out.write(printable(summary_heading(summary)) + "\n")
+        if summary.group_by is not None:
+            self._groups(summary)
+            return
+        for name, lines in summary.tables():
+            if not lines:
+                continue
+            titled = name == "code"
+            width = max([len(name)] + [len(one_line(line.key)) for line in lines])
+            count_w = max([5] + [len(str(line.count)) for line in lines])
+            title = "  title" if titled else ""
+            out.write(f"\n{name:<{width}}  {'count':>{count_w}}  share{title}\n")
+            for line in lines:
+                share = f"{line.share * 100:4.1f} %"
+                tail = f"  {printable(line.title)}" if titled else ""
+                out.write(
+                    f"{one_line(line.key):<{width}}  {line.count:>{count_w}}  {share}{tail}\n"
+                )
+
+    def _groups(self, summary: Tally) -> None:
+        # Tab-separated, one group per line: the columns of layout.GROUP_COLUMNS.
+        from smtpcode.render.layout import group_cells, group_columns
+
+        out = self.out
+        out.write("\n" + "\t".join(group_columns(summary.group_by or "")) + "\n")
+        for line in summary.group_lines():
+            out.write("\t".join(one_line(c) for c in group_cells(line)) + "\n")
 
     def flush(self) -> None:
         self.out.flush()

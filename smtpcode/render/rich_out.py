@@ -31,6 +31,10 @@ if TYPE_CHECKING:
     from smtpcode.records import Finding
     from smtpcode.tally import Tally
 
+# The longest bar of a summary (a share of 100 %).
+BAR_WIDTH = 20
+PARSE_HEADER = [Text("What happened"), Text("Code"), Text("Recipient"), Text("Line"), Text("Time")]
+
 CLASS_STYLE = {
     "success": "green",
     "intermediate": "cyan",
@@ -38,6 +42,16 @@ CLASS_STYLE = {
     "permanent": "red",
     "preliminary": "blue",
 }
+
+
+def _row_widths(width: int) -> list[int]:
+    """Column widths of parse rows at a terminal width: what happened, code, recipient,
+    line, and the time from 120 columns on. What happened takes what is left."""
+    fixed = [10, 28, 6] if width < 120 else [10, 32, 6, 25]
+    if width < 72:
+        fixed[1] = 20
+    rest = width - sum(fixed) - len(fixed)
+    return [max(rest, 20), *fixed]
 
 
 def make_console(stream: TextIO, color: str) -> Console:
@@ -138,41 +152,80 @@ class RichRenderer:
     row_kind: str | None = None
 
     def parse_row(self, finding: Finding) -> None:
-        # One fixed-width line per finding, printed as it is found (a table would wait
-        # for the end of the input).
-        from smtpcode.rows import COLUMNS, cells
+        # One row per finding, printed as it is found (a table would wait for the end of
+        # the input), in fixed columns that wrap instead of cutting anything off.
+        from smtpcode.rows import headline
 
-        row = cells(finding, with_input=False)
+        r = finding.reply
         if self._parse_widths is None:
-            self._parse_widths = [6, 4, 8, 12, 17]
-            header = Text(style="bold")
-            for name, width in zip(COLUMNS, self._parse_widths, strict=False):
-                header.append(f"{name:<{width}} ")
-            header.append(COLUMNS[-1])
-            self.console.print(header, no_wrap=True, overflow="ellipsis")
-        source = finding.reply.input
+            self._parse_widths = _row_widths(self.console.width)
+            self.console.print(self._row_grid(PARSE_HEADER, "bold"))
+        source = r.input
         if source != self._parse_input:
             # One heading per input, as the input changes; rows give the line only.
             self._parse_input = source
             self.console.print(text(f"{source or '-'}", "bold underline"), no_wrap=True)
         style = CLASS_STYLE.get(finding.klass or "", "")
-        line = Text()
-        for i, (cell, width) in enumerate(zip(row, self._parse_widths, strict=False)):
-            shown = printable(cell).replace("\n", " ")
-            line.append(f"{shown:<{width}} ", style if i in (1, 2, 3) else "")
-        line.append(printable(row[-1]).replace("\n", " "))
-        self.console.print(line, no_wrap=True, overflow="ellipsis")
+        codes = " ".join(c for c in (r.basic, r.enhanced) if c) or "-"
+        cells = [
+            text(headline(finding)),
+            text(codes, style),
+            text(r.recipient or "-"),
+            text(str(r.line) if r.line is not None else "-"),
+        ]
+        if len(self._parse_widths) > 4:
+            cells.append(text((r.time or "-").replace("T", " ")))
+        self.console.print(self._row_grid(cells, ""))
+
+    def _row_grid(self, cells: Sequence[RenderableType], style: str) -> Table:
+        widths = self._parse_widths or _row_widths(self.console.width)
+        grid = Table.grid(padding=(0, 1))
+        for width in widths:
+            grid.add_column(width=width, overflow="fold", style=style)
+        grid.add_row(*cells[: len(widths)])
+        return grid
 
     def parse_summary(self, summary: Tally) -> None:
-        inputs = f" in {summary.inputs} inputs" if summary.inputs > 1 else ""
-        parts: list[RenderableType] = [text(f"{summary.findings} replies{inputs}", "bold")]
-        for name, rows in summary.tables():
+        from smtpcode.render.layout import group_cells, group_columns, summary_heading
+
+        parts: list[RenderableType] = [text(summary_heading(summary), "bold")]
+        if summary.group_by is not None:
             table = Table(box=None, pad_edge=False, header_style="bold")
-            table.add_column(name.capitalize(), no_wrap=True)
+            for i, name in enumerate(group_columns(summary.group_by)):
+                right = 1 <= i <= 3
+                table.add_column(
+                    name.capitalize(),
+                    justify="right" if right else "left",
+                    overflow="fold",
+                    no_wrap=right,
+                )
+            for group in summary.group_lines():
+                table.add_row(*(text(c) for c in group_cells(group)))
+            parts += [Text(""), table]
+            self.console.print(Group(*parts))
+            return
+        for name, lines in summary.tables():
+            if not lines:
+                continue
+            table = Table(box=None, pad_edge=False, header_style="bold")
+            table.add_column(name.capitalize(), overflow="fold")
+            if name == "code":
+                table.add_column("Title", overflow="fold", ratio=1)
             table.add_column("Count", justify="right", no_wrap=True)
-            for key, count in rows:
-                style = CLASS_STYLE.get(key, "") if name == "class" else ""
-                table.add_row(text(key, style), Text(str(count)))
+            table.add_column("Share", justify="right", no_wrap=True)
+            table.add_column("", no_wrap=True)
+            for line in lines:
+                style = CLASS_STYLE.get(line.key, "") if name == "class" else ""
+                cells: list[RenderableType] = [text(line.key, style)]
+                if name == "code":
+                    cells.append(text(line.title))
+                bar = "█" * max(1, round(line.share * BAR_WIDTH)) if line.count else ""
+                cells += [
+                    Text(str(line.count)),
+                    Text(f"{line.share * 100:.1f} %"),
+                    Text(bar, style=style or "cyan"),
+                ]
+                table.add_row(*cells)
             parts += [Text(""), table]
         self.console.print(Group(*parts))
 
