@@ -67,7 +67,8 @@ def _path_replies(path: str, name: str | None, fmt: str) -> Iterator[Reply]:
 
     opened = open_input(path, read_binary=True)
     try:
-        yield from Scanner(name, fmt).scan_stream(opened.stream)
+        # Syslog lines take the year of the file (its last modification).
+        yield from Scanner(name, fmt, os.path.getmtime(path)).scan_stream(opened.stream)
     finally:
         opened.close()
 
