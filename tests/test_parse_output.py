@@ -26,7 +26,7 @@ BOUNCE = DATA / "bounces" / "rfc3464-35.eml"
 
 
 def _json(run, *args: str, input: str | None = None) -> list[dict[str, object]]:
-    code, out, err = run("parse", "--json", *args, input=input)
+    _code, out, err = run("parse", "--json", *args, input=input)
     assert err == ""
     return [json.loads(line) for line in out.splitlines()]
 
@@ -82,7 +82,7 @@ def test_domain_filter_takes_subdomains_and_ignores_case(run) -> None:
 def test_filters_combine_and_apply_to_the_summary_and_rows_alike(run) -> None:
     args = ("--failures", "--domain", "remote.test", str(POSTFIX))
     rows = _json(run, *args)
-    code, out, _ = run("parse", "--summary", "--json", *args)
+    _code, out, _ = run("parse", "--summary", "--json", *args)
     summary = json.loads(out)
     assert summary["findings"] == len(rows) == 15
     by_reason = {item["reason"]: item["count"] for item in summary["by_reason"]}
@@ -90,7 +90,7 @@ def test_filters_combine_and_apply_to_the_summary_and_rows_alike(run) -> None:
     for r in rows:
         expected[str(r["reason"])] = expected.get(str(r["reason"]), 0) + 1
     assert by_reason == expected
-    code, out, _ = run("parse", *args)
+    _code, out, _ = run("parse", *args)
     assert len(out.splitlines()) == 15
 
 
@@ -138,7 +138,7 @@ def test_group_by_domain(run) -> None:
 
 @pytest.mark.parametrize("by", ["recipient", "domain", "reason", "provider", "code"])
 def test_every_grouping_adds_up_and_is_sorted(run, by: str) -> None:
-    code, out, _ = run("parse", "--json", "--group-by", by, str(POSTFIX))
+    _code, out, _ = run("parse", "--json", "--group-by", by, str(POSTFIX))
     summary = json.loads(out)
     groups = summary["groups"]
     assert summary["group_by"] == by
@@ -150,7 +150,7 @@ def test_every_grouping_adds_up_and_is_sorted(run, by: str) -> None:
 
 def test_group_by_reason_counts_match_the_rows(run) -> None:
     rows = _json(run, str(POSTFIX))
-    code, out, _ = run("parse", "--json", "--group-by", "reason", str(POSTFIX))
+    _code, out, _ = run("parse", "--json", "--group-by", "reason", str(POSTFIX))
     groups = {g["reason"]: g for g in json.loads(out)["groups"]}
     for reason, group in groups.items():
         mine = [r for r in rows if r["reason"] == reason]
@@ -162,7 +162,7 @@ def test_group_by_reason_counts_match_the_rows(run) -> None:
 
 
 def test_group_by_code_merges_code_forms(run) -> None:
-    code, out, _ = run("parse", "--json", "--group-by", "code", str(POSTFIX))
+    _code, out, _ = run("parse", "--json", "--group-by", "code", str(POSTFIX))
     groups = {g["code"]: g["count"] for g in json.loads(out)["groups"]}
     assert groups["5.1.1"] == 13 and groups["2.0.0"] == 70
     assert not any(" " in key for key in groups)
@@ -198,7 +198,7 @@ def test_summary_merges_basic_and_enhanced_forms_of_one_code() -> None:
 
 
 def test_summary_json_has_every_table(run) -> None:
-    code, out, _ = run("parse", "--summary", "--json", str(POSTFIX))
+    _code, out, _ = run("parse", "--summary", "--json", str(POSTFIX))
     summary = json.loads(out)
     assert summary["failures"] == 146 and summary["partial"] is False
     assert summary["by_code"][0] == {
