@@ -26,6 +26,17 @@ def explain_query(query: str) -> Finding:
     return diagnose(reply)
 
 
+def find_replies(text: str) -> list[Finding]:
+    """The replies in a pasted text (a log line, a bounce, an exception), found as
+    `parse` finds them; the first few only."""
+    from itertools import islice
+
+    return list(islice(parse(text), MAX_PASTED))
+
+
+# The most replies explain shows for one pasted text.
+MAX_PASTED = 20
+
 ParseSource = str | bytes | os.PathLike[str] | BinaryIO | Iterable[str] | Iterable[bytes]
 
 

@@ -7,9 +7,10 @@ import os
 import sys
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
+import typer.core
 
 from smtpcode.__about__ import __version__
 from smtpcode.formats import FORMATS, help_text
@@ -23,7 +24,35 @@ EXIT_USAGE = 2
 EXIT_INPUT = 3
 EXIT_INTERRUPTED = 130
 
+
+class _Commands(typer.core.TyperGroup):
+    """The command group, with two conveniences read before Click sees the arguments:
+    a code as the first argument means `explain` (`smtpcode 550`), and `--color` may
+    come before the command (`smtpcode --color never explain 550`)."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, reorder(list(args), set(self.commands)))
+
+
+def reorder(args: list[str], commands: set[str]) -> list[str]:
+    """The arguments with a leading --color moved after the command, and `explain`
+    put in front of a first argument that is not a command."""
+    color: list[str] = []
+    rest = list(args)
+    while rest and (rest[0] == "--color" or rest[0].startswith("--color=")):
+        take = 1 if "=" in rest[0] else 2
+        color, rest = color + rest[:take], rest[take:]
+    if not rest:
+        return args
+    if rest[0] not in commands and not rest[0].startswith("-"):
+        rest = ["explain", *rest]
+    if rest[0] in commands:
+        return [rest[0], *color, *rest[1:]]
+    return color + rest
+
+
 app = typer.Typer(
+    cls=_Commands,
     name="smtpcode",
     help="Explain SMTP reply codes, enhanced status codes, mail logs and bounces.",
     no_args_is_help=True,
@@ -157,26 +186,71 @@ def explain(
     ],
     as_json: JsonOpt = False,
     color: ColorOpt = Color.auto,
+    brief: Annotated[
+        bool,
+        typer.Option("--brief", help="One short paragraph per code: title, class, meaning, fix."),
+    ] = False,
 ) -> None:
-    """Explain what a reply code means, when you see it and how to fix it."""
-    from smtpcode.api import explain_query
+    """Explain what a reply code means, when you see it and how to fix it.
+
+    Several codes are explained one by one; words after a code are read with it as one
+    reply (smtpcode explain 550 5.1.1 User unknown). A pasted log line, bounce text or
+    exception is searched for its replies, as parse does.
+    """
+    from smtpcode.api import explain_query, find_replies
     from smtpcode.codes import CodeSyntaxError
 
     status = EXIT_OK
     renderer = _renderer(as_json, color)
-    for query in queries:
+    for query in group_queries(queries):
         try:
-            finding = explain_query(query)
+            findings = [explain_query(query)]
         except CodeSyntaxError as exc:
-            not_a_code(query, exc.why)
-            status = max(status, EXIT_USAGE)
-            continue
-        renderer.explain(finding)
-        if finding.undefined:
-            report_undefined(finding.undefined)
-            status = max(status, EXIT_NOTHING)
+            findings = find_replies(query)
+            if not findings:
+                not_a_code(query, exc.why)
+                status = max(status, EXIT_USAGE)
+                continue
+        for finding in findings:
+            renderer.explain(finding, brief=brief)
+            if finding.undefined:
+                report_undefined(finding.undefined)
+                status = max(status, EXIT_NOTHING)
     renderer.close()
     raise typer.Exit(status)
+
+
+def group_queries(args: list[str]) -> list[str]:
+    """The queries in explain's arguments: each its own query, except an unquoted reply
+    (a basic code, an enhanced code or both, then words: "550 5.1.1 User unknown") and
+    an unquoted pasted line (words first: "Nov 29 ... said: 550 ..."), each one query."""
+    from smtpcode.codes import CodeSyntaxError, looks_like_enhanced, parse_query
+
+    def code_kind(arg: str) -> str | None:
+        try:
+            query = parse_query(arg)
+        except CodeSyntaxError:
+            return None
+        if query.text is not None:
+            return None
+        return "enhanced" if looks_like_enhanced(arg) and query.basic is None else "code"
+
+    def wordy(arg: str) -> bool:
+        return code_kind(arg) is None and any(c.isalpha() for c in arg)
+
+    if len(args) < 2:
+        return list(args)
+    if wordy(args[0]):
+        return [" ".join(args)]
+    head = 0
+    if code_kind(args[0]) == "code" and not looks_like_enhanced(args[0]):
+        head = 2 if code_kind(args[1]) == "enhanced" else 1
+    elif code_kind(args[0]) == "enhanced":
+        head = 1
+    rest = args[head:]
+    if head and rest and all(code_kind(a) is None for a in rest) and any(map(wordy, rest)):
+        return [" ".join(args)]
+    return list(args)
 
 
 def nearest(text: str) -> str:
@@ -356,7 +430,7 @@ def search(
         more = f"; did you mean: {result.suggestion}?" if result.suggestion else ""
         die(f"no code mentions {query!r}{more}", EXIT_NOTHING)
     renderer = _renderer(as_json, color)
-    renderer.entries(result.entries)
+    renderer.entries(result.entries, result.why)
     renderer.close()
 
 

@@ -133,3 +133,23 @@ def group_cells(line: GroupLine) -> list[str]:
         line.last or "-",
         line.reply,
     ]
+
+
+def first_sentence(text: str) -> str:
+    end = text.find(". ")
+    return text[: end + 1] if end > 0 else text
+
+
+def brief(finding: Finding) -> list[str]:
+    """`explain --brief`: one short paragraph per code (title, class, what it means in
+    one sentence, the first fix in one sentence), after the diagnosis of a whole reply."""
+    out: list[str] = []
+    if finding.reply.text is not None and finding.summary:
+        out.append(finding.summary)
+    for entry in entries_of(finding):
+        klass = entry.klass or "any class"
+        text = f"{entry.code}  {entry.title} ({klass}). {first_sentence(entry.description)}"
+        if entry.fix:
+            text += f" Fix: {first_sentence(entry.fix[0])}"
+        out.append(text)
+    return out

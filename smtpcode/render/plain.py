@@ -38,8 +38,13 @@ class PlainRenderer:
             self.out.write("\n")
         self._first = False
 
-    def explain(self, finding: Finding) -> None:
+    def explain(self, finding: Finding, brief: bool = False) -> None:
         self._separate()
+        if brief:
+            from smtpcode.render.layout import brief as brief_paragraphs
+
+            self.out.write("\n".join(printable(p) for p in brief_paragraphs(finding)) + "\n")
+            return
         if finding.reply.text is not None:
             _write_rows(self.out, diagnosis_rows(finding), indent="")
             self.out.write("\n")
@@ -67,23 +72,23 @@ class PlainRenderer:
                     out.write(f"  {code}:{'' if values else ' -'}\n")
                     for value in values:
                         out.write(f"    - {printable(value)}\n")
-        for title, sentences in (
-            ("Key differences", comparison.differences),
-            ("When you see which", comparison.when),
-        ):
-            out.write(f"\n{title}\n")
-            for sentence in sentences:
-                out.write(f"  - {printable(sentence)}\n")
+        # ("When you see it" is an aspect above: no section repeats it.)
+        out.write("\nKey differences\n")
+        for sentence in comparison.differences:
+            out.write(f"  - {printable(sentence)}\n")
 
-    def entries(self, entries: Sequence[Entry]) -> None:
-        # Title last: the fixed-width columns line up without padding the longest title.
+    def entries(self, entries: Sequence[Entry], why: Sequence[str] | None = None) -> None:
+        # Title last: the fixed-width columns line up without padding the longest title;
+        # for search, where the query matched, in brackets after it.
         rows = [list_row(e) for e in entries]
         code_w = max((len(r[0]) for r in rows), default=0)
         class_w = max((len(r[2]) for r in rows), default=0)
         status_w = max((len(r[3]) for r in rows), default=0)
-        for code, title, klass, status in rows:
+        for i, (code, title, klass, status) in enumerate(rows):
+            matched = f"  [{why[i]}]" if why is not None and why[i] else ""
             self.out.write(
-                f"{code:<{code_w}}  {klass:<{class_w}}  {status:<{status_w}}  {printable(title)}\n"
+                f"{code:<{code_w}}  {klass:<{class_w}}  {status:<{status_w}}  "
+                f"{printable(title)}{matched}\n"
             )
 
     # `parse` hands this renderer ready tab-separated rows (smtpcode.rows.TsvEncoder).

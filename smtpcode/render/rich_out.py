@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 from typing import TYPE_CHECKING, TextIO
 
 from rich.console import Console, Group
 from rich.panel import Panel
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
@@ -31,6 +33,8 @@ if TYPE_CHECKING:
     from smtpcode.records import Finding
     from smtpcode.tally import Tally
 
+# The narrowest column compare draws codes side by side in; below it, one under another.
+WIDE_COLUMN = 36
 # The longest bar of a summary (a share of 100 %).
 BAR_WIDTH = 20
 PARSE_HEADER = [Text("What happened"), Text("Code"), Text("Recipient"), Text("Line"), Text("Time")]
@@ -70,8 +74,46 @@ def make_console(stream: TextIO, color: str) -> Console:
     )
 
 
+# What becomes a terminal hyperlink (OSC 8, where the terminal supports it): web
+# addresses, and RFC references, which link to the RFC Editor's page (and section).
+_LINKS = re.compile(r"https?://[^\s<>\"')\]]+|RFC ?(\d{3,4})(?: §(\d+(?:\.\d+)*))?")
+
+
+def _url(m: re.Match[str]) -> str:
+    if m.group(1) is None:
+        return m.group().rstrip(".,;:")
+    section = f"#section-{m.group(2)}" if m.group(2) else ""
+    return f"https://www.rfc-editor.org/rfc/rfc{m.group(1)}{section}"
+
+
 def text(value: str, style: str = "") -> Text:
-    return Text(printable(value), style=style)
+    """Untrusted text as Rich Text (never markup), its web addresses and RFC references
+    made hyperlinks."""
+    shown = Text(printable(value), style=style)
+    if "RFC" in value or "http" in value:
+        for m in _LINKS.finditer(shown.plain):
+            url = _url(m)
+            end = m.start() + len(url) if m.group(1) is None else m.end()
+            shown.stylize(Style(link=url), m.start(), end)
+    return shown
+
+
+def linked(value: str) -> Text:
+    return text(value)
+
+
+def bullets(items: Sequence[str]) -> Table:
+    """A bulleted list whose wrapped lines hang under the text, not under the bullet."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True, width=1)
+    grid.add_column(overflow="fold")
+    for item in items:
+        grid.add_row(Text("•"), text(item))
+    return grid
+
+
+def _one(values: Sequence[str]) -> Text:
+    return text(values[0]) if values else Text("-")
 
 
 def rows_table(rows: list[Row]) -> Table:
@@ -80,7 +122,7 @@ def rows_table(rows: list[Row]) -> Table:
     grid.add_column(overflow="fold")
     for row in rows:
         if isinstance(row.value, tuple):
-            value: RenderableType = Text("\n").join(text(f"• {v}") for v in row.value)
+            value: RenderableType = bullets(row.value)
         else:
             value = text(row.value)
         grid.add_row(Text(row.label), value)
@@ -96,9 +138,15 @@ class RichRenderer:
     def print(self, renderable: RenderableType) -> None:
         self.console.print(renderable)
 
-    def explain(self, finding: Finding) -> None:
+    def explain(self, finding: Finding, brief: bool = False) -> None:
         parts: list[RenderableType] = []
         style = CLASS_STYLE.get(finding.klass or "", "")
+        if brief:
+            from smtpcode.render.layout import brief as brief_paragraphs
+
+            for paragraph in brief_paragraphs(finding):
+                self.console.print(linked(paragraph))
+            return
         if finding.reply.text is not None:
             parts.append(rows_table(diagnosis_rows(finding)))
         for warning in finding.warnings:
@@ -113,39 +161,58 @@ class RichRenderer:
         )
 
     def compare(self, comparison: Comparison) -> None:
-        table = Table(show_lines=True, expand=True)
-        table.add_column(Text(""), style="bold", no_wrap=True)
-        for col in comparison.columns:
-            table.add_column(
-                text(col.code, f"bold {CLASS_STYLE.get(col.klass or '', '')}"),
-                overflow="fold",
-                ratio=1,
-            )
-        for aspect in comparison.aspects():
-            cells: list[RenderableType] = [Text(aspect.label)]
-            for values in aspect.values:
-                bullet = "• " if len(values) > 1 else ""
-                cells.append(Text("\n").join(text(f"{bullet}{v}") for v in values))
-            table.add_row(*cells)
-        parts: list[RenderableType] = [text(comparison.summary, "bold"), table]
-        for title, sentences in (
-            ("Key differences", comparison.differences),
-            ("When you see which", comparison.when),
-        ):
-            parts.append(Text(title, style="bold"))
-            parts.extend(text(f"• {s}") for s in sentences)
+        # Side by side, one column per code, where each column gets room for a sentence
+        # (WIDE_COLUMN); on a narrower terminal, one block per aspect, codes one under
+        # the other. "When you see it" is in the table: no section repeats it.
+        aspects = comparison.aspects()
+        wide = (self.console.width - 18) // max(len(comparison.columns), 1) >= WIDE_COLUMN
+        parts: list[RenderableType] = [text(comparison.summary, "bold")]
+        if wide:
+            table = Table(show_lines=True, expand=True)
+            table.add_column(Text(""), style="bold", no_wrap=True)
+            for col in comparison.columns:
+                table.add_column(
+                    text(col.code, f"bold {CLASS_STYLE.get(col.klass or '', '')}"),
+                    overflow="fold",
+                    ratio=1,
+                )
+            for aspect in aspects:
+                cells: list[RenderableType] = [Text(aspect.label)]
+                for values in aspect.values:
+                    cells.append(bullets(values) if len(values) > 1 else _one(values))
+                table.add_row(*cells)
+            parts.append(table)
+        else:
+            for aspect in aspects:
+                parts.append(Text(""))
+                parts.append(Text(aspect.label, style="bold"))
+                grid = Table.grid(padding=(0, 1))
+                grid.add_column(no_wrap=True)
+                grid.add_column(overflow="fold")
+                for col, values in zip(comparison.columns, aspect.values, strict=True):
+                    style = f"bold {CLASS_STYLE.get(col.klass or '', '')}"
+                    shown = bullets(values) if len(values) > 1 else _one(values)
+                    grid.add_row(text(f"  {col.code}", style), shown)
+                parts.append(grid)
+        parts += [Text(""), Text("Key differences", style="bold"), bullets(comparison.differences)]
         self.console.print(Group(*parts))
 
-    def entries(self, entries: Sequence[Entry]) -> None:
+    def entries(self, entries: Sequence[Entry], why: Sequence[str] | None = None) -> None:
+        # The same columns, in the same order, as plain output: code, class, status, title.
         table = Table(box=None, pad_edge=False, header_style="bold")
         table.add_column("Code", no_wrap=True)
-        table.add_column("Title", overflow="fold")
         table.add_column("Class", no_wrap=True)
         table.add_column("Status", no_wrap=True)
-        for entry in entries:
+        table.add_column("Title", overflow="fold", ratio=2)
+        if why is not None:
+            table.add_column("Matched in", overflow="fold", ratio=1, style="dim")
+        for i, entry in enumerate(entries):
             code, title, klass, status = list_row(entry)
             style = CLASS_STYLE.get(entry.klass or "", "")
-            table.add_row(text(code, style), text(title), text(klass, style), text(status))
+            cells = [text(code, style), text(klass, style), text(status), text(title)]
+            if why is not None:
+                cells.append(text(why[i]))
+            table.add_row(*cells)
         self.console.print(table)
 
     # `parse` hands this renderer findings, drawn one by one.
