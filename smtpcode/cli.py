@@ -134,6 +134,7 @@ def _version(value: bool) -> None:
     epilog=(
         "\b\nExamples:\n"
         "  smtpcode explain 550\n"
+        "  smtpcode 550              (explain is the default command)\n"
         '  smtpcode explain "550 5.1.1"\n'
         "  smtpcode compare 4.2.2 5.2.2\n"
         "  smtpcode list 5.7.x\n"
