@@ -350,3 +350,37 @@ def test_markdown_escapes_untrusted_text(run) -> None:
 def test_report_refuses_other_outputs(run) -> None:
     code, _, err = run("parse", "--report", "html", "--json", str(BOUNCE))
     assert code == 2 and "--report" in err
+
+
+# -- the README's terminal rows ----------------------------------------------------------
+
+
+def test_readme_terminal_rows_are_what_a_terminal_shows() -> None:
+    """The ```text block of README's parse section is the Rich rows at 80 columns."""
+    import io
+    import re
+
+    from smtpcode.render.rich_out import RichRenderer
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```text\n\$ smtpcode parse (\S+)\n(.*?)```", readme, re.DOTALL)
+    assert block is not None
+    out = io.StringIO()
+    renderer = RichRenderer(out, "never")
+    renderer.console.width = 80
+    source = Path(__file__).parent.parent / block.group(1)
+    for finding in parse(source, input_name=block.group(1)):
+        renderer.parse_row(finding)
+    shown = "\n".join(line.rstrip() for line in out.getvalue().splitlines()) + "\n"
+    assert shown == block.group(2)
+    assert max(len(line) for line in shown.splitlines()) <= 80
+
+
+def test_a_tally_pickles() -> None:
+    """Workers and a cluster hand tallies back pickled."""
+    import pickle
+
+    tally = Tally(group_by="recipient")
+    for finding in parse(POSTFIX):
+        tally.add(finding)
+    assert pickle.loads(pickle.dumps(tally)).to_dict() == tally.to_dict()
