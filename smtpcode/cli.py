@@ -650,7 +650,8 @@ def parse(
         where = f"{problem.input}:{problem.line}" if problem.line else problem.input
         error(f"cannot read {where}: {problem.why}")
     if report.interrupted:
-        error("interrupted: the counts are those of what was read until then")
+        counted = counting or report_format is not None
+        error("interrupted" + (": the counts cover what was read until then" if counted else ""))
         raise typer.Exit(EXIT_INTERRUPTED)
     if report.problems:
         raise typer.Exit(EXIT_INPUT)
