@@ -124,11 +124,19 @@ def test_ctrl_c_in_plain_summary_says_partial(log: Path) -> None:
     assert first.endswith("(partial: interrupted, only what was read until then)")
 
 
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs /proc")
 def test_ctrl_c_with_workers_keeps_the_chunks_counted(tmp_path: Path) -> None:
     big = tmp_path / "big.log"
     _generate(big, 400_000)
     proc = _start("--summary", "--json", "--jobs", "2", str(big))
-    time.sleep(1.5)
+    # Ctrl-C once the workers run: the parent is then reading their counts.
+    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and proc.poll() is None:
+        if children.exists() and children.read_text().split():
+            break
+        time.sleep(0.01)
+    time.sleep(0.1)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     if proc.returncode == 0:
