@@ -384,3 +384,16 @@ def test_a_tally_pickles() -> None:
     for finding in parse(POSTFIX):
         tally.add(finding)
     assert pickle.loads(pickle.dumps(tally)).to_dict() == tally.to_dict()
+
+
+def test_groups_on_a_terminal_fit_80_columns(run) -> None:
+    code, out, _ = run(
+        "parse", "--color", "always", "--failures", "--group-by", "domain", str(EXIM),
+        env={"COLUMNS": "80"},
+    )  # fmt: skip
+    assert code == 0
+    lines = [line.rstrip() for line in _strip(out).splitlines()]
+    assert all(len(line) <= 80 for line in lines)
+    assert lines[2] == "remote.test      10  (47.6 %)  10 failed  2026-11-29 00:38:09 – 00:40:13"
+    assert lines[3] == ("    451 4.7.1 The receiving server deferred the recipient: greylisting (a")
+    assert lines[4] == "    deliberate first-time deferral)."

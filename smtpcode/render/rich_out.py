@@ -58,6 +58,18 @@ def _row_widths(width: int) -> list[int]:
     return [max(rest, 20), *fixed]
 
 
+def seen_span(first: str | None, last: str | None) -> str:
+    """ "2026-11-29 00:38:09 – 00:40:13" (one day), or both in full."""
+    if not first or not last:
+        return first or last or ""
+    a, b = first.replace("T", " "), last.replace("T", " ")
+    if a == b:
+        return a
+    if a[:10] == b[:10] and a[:4].isdigit():
+        return f"{a} – {b[11:]}"
+    return f"{a} – {b}"
+
+
 def make_console(stream: TextIO, color: str) -> Console:
     no_color = color == "never" or (color == "auto" and "NO_COLOR" in os.environ)
     # Rich drops all colour for TERM=dumb even when forced; --color always is an explicit
@@ -253,22 +265,27 @@ class RichRenderer:
         return grid
 
     def parse_summary(self, summary: Tally) -> None:
-        from smtpcode.render.layout import group_cells, group_columns, summary_heading
+        from smtpcode.render.layout import summary_heading
 
         parts: list[RenderableType] = [text(summary_heading(summary), "bold")]
         if summary.group_by is not None:
-            table = Table(box=None, pad_edge=False, header_style="bold")
-            for i, name in enumerate(group_columns(summary.group_by)):
-                right = 1 <= i <= 3
-                table.add_column(
-                    name.capitalize(),
-                    justify="right" if right else "left",
-                    overflow="fold",
-                    no_wrap=right,
-                )
-            for group in summary.group_lines():
-                table.add_row(*(text(c) for c in group_cells(group)))
-            parts += [Text(""), table]
+            # Two lines per group, so that 80 columns hold it: the group and its counts,
+            # then its most common reply, wrapped under an indent.
+            from rich.padding import Padding
+
+            groups = summary.group_lines()
+            key_w = min(max((len(g.key) for g in groups), default=0), 40)
+            count_w = max((len(str(g.count)) for g in groups), default=1)
+            fail_w = max((len(str(g.failures)) for g in groups), default=1)
+            parts.append(Text(""))
+            for g in groups:
+                head = Text()
+                head.append(printable(g.key).ljust(key_w), "bold")
+                head.append(f"  {g.count:>{count_w}} {f'({g.share * 100:.1f} %)':>9}")
+                head.append(f"  {g.failures:>{fail_w}} failed", "red" if g.failures else "")
+                head.append(f"  {seen_span(g.first, g.last)}")
+                parts.append(head)
+                parts.append(Padding(text(g.reply), (0, 0, 0, 4)))
             self.console.print(Group(*parts))
             return
         for name, lines in summary.tables():
