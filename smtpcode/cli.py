@@ -44,11 +44,19 @@ def reorder(args: list[str], commands: set[str]) -> list[str]:
         color, rest = color + rest[:take], rest[take:]
     if not rest:
         return args
-    if rest[0] not in commands and not rest[0].startswith("-"):
+    if rest[0] not in commands and not rest[0].startswith("-") and not _mistyped(rest[0], commands):
         rest = ["explain", *rest]
     if rest[0] in commands:
         return [rest[0], *color, *rest[1:]]
     return color + rest
+
+
+def _mistyped(word: str, commands: set[str]) -> bool:
+    """A word close to a command's name ("lsit"): Click's "No such command" helps more
+    than reading it as a code."""
+    import difflib
+
+    return word.isalpha() and bool(difflib.get_close_matches(word.lower(), commands, 1, 0.75))
 
 
 app = typer.Typer(

@@ -26,6 +26,10 @@ def test_a_code_first_means_explain(run) -> None:
     assert code == 0 and '"enhanced": {"code": "5.7.26"' in out
     assert reorder(["list", "5xx"], COMMANDS) == ["list", "5xx"]
     assert reorder(["--help"], COMMANDS) == ["--help"]
+    # a mistyped command is not taken for a code
+    assert reorder(["lsit", "5xx"], COMMANDS) == ["lsit", "5xx"]
+    code, _, err = run("serach", "mailbox")
+    assert code == 2 and "No such command" in err
 
 
 def test_color_before_the_command(run) -> None:
