@@ -95,7 +95,18 @@ def test_filters_combine_and_apply_to_the_summary_and_rows_alike(run) -> None:
 
 
 def test_no_filter_means_no_keep() -> None:
+    import pickle
+
     assert make_filter() is None
+    # the options travel to worker processes (or a cluster) pickled
+    keep = make_filter(True, ["permanent"], ["user-unknown"], ["google"], ["Example.COM"])
+    assert pickle.loads(pickle.dumps(keep)) == keep
+    assert keep == Filter(
+        frozenset({"permanent"}),
+        frozenset({"user-unknown"}),
+        frozenset({"google"}),
+        ("example.com",),
+    )
     # --failures with a class that is no failure leaves nothing
     keep = make_filter(failures=True, classes=["success"])
     assert keep is not None and not any(keep(f) for f in parse(POSTFIX))
