@@ -289,10 +289,12 @@ def row_encoder(kind: str) -> RowEncoder:
 
 def plain_row(finding: Finding) -> str:
     """A tab-separated row, the columns of COLUMNS ("-" for what the input does not say)."""
-    row = []
-    for cell in cells(finding, with_input=True):
-        # Untrusted text: control characters shown as escapes, never sent raw.
-        row.append(cell if cell.isprintable() else one_line(cell))
+    row = cells(finding, with_input=True)
+    # Untrusted text: control characters shown as escapes, never sent raw. (One test
+    # over the whole row: a tab is no printable character, so the row's own tabs are
+    # left out of it.)
+    if not "".join(row).isprintable():
+        row = [cell if cell.isprintable() else one_line(cell) for cell in row]
     return "\t".join(row)
 
 
