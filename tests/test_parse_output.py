@@ -408,3 +408,15 @@ def test_groups_on_a_terminal_fit_80_columns(run) -> None:
     assert lines[2] == "remote.test      10  (47.6 %)  10 failed  2026-11-29 00:38:09 – 00:40:13"
     assert lines[3] == ("    451 4.7.1 The receiving server deferred the recipient: greylisting (a")
     assert lines[4] == "    deliberate first-time deferral)."
+
+
+def test_readme_markdown_report_is_what_parse_writes(run, monkeypatch: pytest.MonkeyPatch) -> None:
+    import re
+
+    monkeypatch.chdir(Path(__file__).parent.parent)
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```markdown\n(.*?)\.\.\.\n```", readme, re.DOTALL)
+    assert block is not None
+    code, out, _ = run("parse", "--report", "markdown", "tests/data/bounces/rfc3464-35.eml")
+    assert code == 0
+    assert out.startswith(block.group(1))
