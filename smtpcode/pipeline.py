@@ -144,7 +144,9 @@ def _run_input(opened: Opened, options: ParseOptions, sink: Sink | None, report:
         return
     from smtpcode.extract import Scanner
 
-    scanner = Scanner(opened.name, options.fmt, _mtime(opened.path))
+    # A compressed file has no path to cut in chunks, but its name gives its mtime.
+    file = opened.path or (opened.name if opened.compression else None)
+    scanner = Scanner(opened.name, options.fmt, _mtime(file))
     replies = _guarded(scanner.scan_stream(opened.stream), scanner, opened.name)
     try:
         feed(replies, options, sink, report, live=opened.live)

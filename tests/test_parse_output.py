@@ -277,6 +277,16 @@ def test_a_syslog_line_takes_the_year_of_its_file(tmp_path: Path, run) -> None:
     assert _json(run, str(copy))[0]["time"] == "2024-11-29T00:38:05"  # Nov is ahead of Jan
 
 
+def test_a_compressed_log_takes_the_year_of_its_file(tmp_path: Path, run) -> None:
+    import gzip
+
+    packed = tmp_path / "mail.log.1.gz"
+    packed.write_bytes(gzip.compress(POSTFIX.read_bytes()))
+    when = time.mktime((2023, 12, 1, 0, 0, 0, 0, 0, -1))
+    os.utime(packed, (when, when))
+    assert _json(run, str(packed))[0]["time"] == "2023-11-29T00:38:05"
+
+
 def test_bounce_times(run) -> None:
     rows = _json(run, str(BOUNCE))
     assert [r["time"] for r in rows] == ["1995-04-29T23:34:45+00:00"] * 3
