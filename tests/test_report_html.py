@@ -29,10 +29,22 @@ HOSTILE = (
 )
 
 
+# A recipient far wider than a phone, with no place to break: it must wrap, not overflow.
+LONG = (
+    "Nov 29 00:41:05 mx postfix/smtp[7901]: 0A1B2C3D4E: to=<{}@example.com>, "
+    "relay=mx.example.com[192.0.2.7]:25, delay=0.2, delays=0.1/0/0.05/0.05, dsn=5.1.1, "
+    "status=bounced (host mx.example.com[192.0.2.7] said: 550 5.1.1 unknown user "
+    "(in reply to RCPT TO command))\n"
+).format("x" * 150)
+
+
 @pytest.fixture
-def report(run) -> str:
-    code, out, err = run("parse", "--report", "html", str(POSTFIX), str(BOUNCE))
+def report(run, tmp_path: Path) -> str:
+    long = tmp_path / "long.log"
+    long.write_text(LONG, encoding="utf-8")
+    code, out, err = run("parse", "--report", "html", str(POSTFIX), str(BOUNCE), str(long))
     assert code == 0 and err == ""
+    assert "x" * 150 + "@example.com" in out
     return out
 
 
@@ -45,6 +57,7 @@ def test_html_is_self_contained(report: str) -> None:
     assert "url(" not in report
     assert report.count('<svg class="chart"') == 2  # by reason, and over time
     assert '<h3>mailbox-full (58)</h3><p class="advice">' in report
+    assert report.count("<tr><td>") > 200  # the findings, each a row
 
 
 def test_html_escapes_untrusted_text(run, tmp_path: Path) -> None:
