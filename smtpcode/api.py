@@ -68,6 +68,17 @@ def _token_finding(query: str) -> Finding | None:
     )
 
 
+def find_replies(text: str) -> list[Finding]:
+    """The replies in a pasted text (a log line, a bounce, an exception), found as
+    `parse` finds them; the first few only."""
+    from itertools import islice
+
+    return list(islice(parse(text), MAX_PASTED))
+
+
+# The most replies explain shows for one pasted text.
+MAX_PASTED = 20
+
 ParseSource = str | bytes | os.PathLike[str] | BinaryIO | Iterable[str] | Iterable[bytes]
 
 
@@ -109,7 +120,8 @@ def _path_replies(path: str, name: str | None, fmt: str) -> Iterator[Reply]:
 
     opened = open_input(path, read_binary=True)
     try:
-        yield from Scanner(name, fmt).scan_stream(opened.stream)
+        # Syslog lines take the year of the file (its last modification).
+        yield from Scanner(name, fmt, os.path.getmtime(path)).scan_stream(opened.stream)
     finally:
         opened.close()
 

@@ -218,6 +218,9 @@ def terms(text: str) -> list[str]:
 class Hit:
     entry: Entry
     score: float
+    # Where the query's words were found: "code", "title", "reply text", "meaning",
+    # "when you see it", "fix", "reply phrasings" (FIELD_NAMES), best field first.
+    matched: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +233,23 @@ class SearchResult:
     @property
     def entries(self) -> list[Entry]:
         return [h.entry for h in self.hits]
+
+    @property
+    def why(self) -> list[str]:
+        """Per hit, where the query matched: "title, meaning"."""
+        return [", ".join(h.matched) for h in self.hits]
+
+
+# How the fields searched are named to a user, in _FIELDS' order.
+FIELD_NAMES = {
+    "code": "code",
+    "title": "title",
+    "rfc_text": "reply text",
+    "description": "meaning",
+    "when": "when you see it",
+    "fix": "fix",
+    "phrases": "reply phrasings",
+}
 
 
 class SearchIndex:
@@ -254,6 +274,8 @@ class SearchIndex:
         self._titles: list[frozenset[str]] = []
         self._texts: list[tuple[list[str], list[str]]] = []  # stems of title, of everything
         self._vocabulary: set[str] = set()
+        # Per entry, the stems in each field: to say where a query matched.
+        self._field_stems: list[list[tuple[str, frozenset[str]]]] = []
         for i, entry in enumerate(self.entries):
             same = [entry, *others.get(entry.code, ())]
             fields = {
@@ -265,8 +287,11 @@ class SearchIndex:
                 "fix": " ".join(f for e in same for f in e.fix),
                 "phrases": " ".join(phrases(entry)) if phrases else "",
             }
+            stems_here: list[tuple[str, frozenset[str]]] = []
+            self._field_stems.append(stems_here)
             for name, weight in _FIELDS:
                 found = words(fields[name])
+                stems_here.append((name, frozenset(stem(w) for w in found)))
                 self._vocabulary.update(found)
                 counts: dict[str, int] = {}
                 for w in found:
@@ -329,10 +354,23 @@ class SearchIndex:
                 return SearchResult(query, (), self.suggest(query))
         wanted = set(qterms)
         ranked = sorted(
-            (Hit(self.entries[i], s + self._bonus(i, wanted)) for i, s in scores.items()),
+            (
+                Hit(self.entries[i], s + self._bonus(i, wanted), self._where(i, wanted))
+                for i, s in scores.items()
+            ),
             key=lambda h: -h.score,  # sorted() is stable: ties keep catalogue order
         )
         return SearchResult(query, tuple(ranked[:limit] if limit else ranked))
+
+    def _where(self, i: int, wanted: set[str]) -> tuple[str, ...]:
+        """The fields of entry i holding a query term (or a word starting with one)."""
+        out = []
+        for name, stems in self._field_stems[i]:
+            if any(
+                t in stems or (len(t) >= 3 and any(s.startswith(t) for s in stems)) for t in wanted
+            ):
+                out.append(FIELD_NAMES[name])
+        return tuple(out)
 
     def suggest(self, query: str) -> str | None:
         """The query with each unknown word replaced by the nearest known one, if any."""

@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Annotated, Any, NoReturn
 
 import typer
+import typer.core
 from typer.core import TyperGroup
 
 try:  # Typer >= 0.26 vendors Click
@@ -79,8 +80,42 @@ class _OneLineErrors(TyperGroup):
         sys.exit(code)
 
 
+class _Commands(_OneLineErrors):
+    """The command group, with two conveniences read before Click sees the arguments:
+    a code as the first argument means `explain` (`smtpcode 550`), and `--color` may
+    come before the command (`smtpcode --color never explain 550`)."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, reorder(list(args), set(self.commands)))
+
+
+def reorder(args: list[str], commands: set[str]) -> list[str]:
+    """The arguments with a leading --color moved after the command, and `explain`
+    put in front of a first argument that is not a command."""
+    color: list[str] = []
+    rest = list(args)
+    while rest and (rest[0] == "--color" or rest[0].startswith("--color=")):
+        take = 1 if "=" in rest[0] else 2
+        color, rest = color + rest[:take], rest[take:]
+    if not rest:
+        return args
+    if rest[0] not in commands and not rest[0].startswith("-") and not _mistyped(rest[0], commands):
+        rest = ["explain", *rest]
+    if rest[0] in commands:
+        return [rest[0], *color, *rest[1:]]
+    return color + rest
+
+
+def _mistyped(word: str, commands: set[str]) -> bool:
+    """A word close to a command's name ("lsit"): Click's "No such command" helps more
+    than reading it as a code."""
+    import difflib
+
+    return word.isalpha() and bool(difflib.get_close_matches(word.lower(), commands, 1, 0.75))
+
+
 app = typer.Typer(
-    cls=_OneLineErrors,
+    cls=_Commands,
     name="smtpcode",
     help=_("Explain SMTP reply codes, enhanced status codes, mail logs and bounces."),
     no_args_is_help=True,
@@ -261,8 +296,10 @@ def _version(value: bool) -> None:
 
 @app.callback(
     epilog=(
-        _("\b\nExamples:\n") + "  smtpcode explain 550\n"
-        '  smtpcode explain "550 5.1.1"\n'
+        _("\b\nExamples:\n")
+        + "  smtpcode explain 550\n"
+        + _("  smtpcode 550              (explain is the default command)\n")
+        + '  smtpcode explain "550 5.1.1"\n'
         "  smtpcode --lang de explain 550\n"
         "  smtpcode compare 4.2.2 5.2.2\n"
         "  smtpcode list 5.7.x\n"
@@ -332,26 +369,71 @@ def explain(
     as_json: JsonOpt = False,
     color: ColorOpt = Color.auto,
     lang: LangOpt = None,
+    brief: Annotated[
+        bool,
+        typer.Option("--brief", help="One short paragraph per code: title, class, meaning, fix."),
+    ] = False,
 ) -> None:
-    """Explain what a reply code means, when you see it and how to fix it."""
-    from smtpcode.api import explain_query
+    """Explain what a reply code means, when you see it and how to fix it.
+
+    Several codes are explained one by one; words after a code are read with it as one
+    reply (smtpcode explain 550 5.1.1 User unknown). A pasted log line, bounce text or
+    exception is searched for its replies, as parse does.
+    """
+    from smtpcode.api import explain_query, find_replies
     from smtpcode.codes import CodeSyntaxError
 
     status = EXIT_OK
     renderer = _renderer(as_json, color)
-    for query in queries:
+    for query in group_queries(queries):
         try:
-            finding = explain_query(query)
+            findings = [explain_query(query)]
         except CodeSyntaxError as exc:
-            not_a_code(query, exc.why)
-            status = max(status, EXIT_USAGE)
-            continue
-        renderer.explain(finding)
-        if finding.undefined:
-            report_undefined(finding.undefined)
-            status = max(status, EXIT_NOTHING)
+            findings = find_replies(query)
+            if not findings:
+                not_a_code(query, exc.why)
+                status = max(status, EXIT_USAGE)
+                continue
+        for finding in findings:
+            renderer.explain(finding, brief=brief)
+            if finding.undefined:
+                report_undefined(finding.undefined)
+                status = max(status, EXIT_NOTHING)
     renderer.close()
     raise typer.Exit(status)
+
+
+def group_queries(args: list[str]) -> list[str]:
+    """The queries in explain's arguments: each its own query, except an unquoted reply
+    (a basic code, an enhanced code or both, then words: "550 5.1.1 User unknown") and
+    an unquoted pasted line (words first: "Nov 29 ... said: 550 ..."), each one query."""
+    from smtpcode.codes import CodeSyntaxError, looks_like_enhanced, parse_query
+
+    def code_kind(arg: str) -> str | None:
+        try:
+            query = parse_query(arg)
+        except CodeSyntaxError:
+            return None
+        if query.text is not None:
+            return None
+        return "enhanced" if looks_like_enhanced(arg) and query.basic is None else "code"
+
+    def wordy(arg: str) -> bool:
+        return code_kind(arg) is None and any(c.isalpha() for c in arg)
+
+    if len(args) < 2:
+        return list(args)
+    if wordy(args[0]):
+        return [" ".join(args)]
+    head = 0
+    if code_kind(args[0]) == "code" and not looks_like_enhanced(args[0]):
+        head = 2 if code_kind(args[1]) == "enhanced" else 1
+    elif code_kind(args[0]) == "enhanced":
+        head = 1
+    rest = args[head:]
+    if head and rest and all(code_kind(a) is None for a in rest) and any(map(wordy, rest)):
+        return [" ".join(args)]
+    return list(args)
 
 
 def nearest(text: str) -> str:
@@ -598,13 +680,38 @@ def search(
         )
         die(_("no code mentions {query}").format(query=repr(query)) + more, EXIT_NOTHING)
     renderer = _renderer(as_json, color)
-    renderer.entries(result.entries)
+    renderer.entries(result.entries, result.why)
     renderer.close()
 
 
 # --format's choices: the families of smtpcode.formats, listed there once.
 InputFormat = StrEnum("InputFormat", {name: name for name in FORMATS})  # type: ignore[misc]
 AUTO_FORMAT = InputFormat("auto")
+
+
+class Klass(StrEnum):
+    success = "success"
+    intermediate = "intermediate"
+    transient = "transient"
+    permanent = "permanent"
+    preliminary = "preliminary"
+
+
+class GroupBy(StrEnum):
+    recipient = "recipient"
+    domain = "domain"
+    reason = "reason"
+    provider = "provider"
+    code = "code"
+
+
+class ReportFormat(StrEnum):
+    markdown = "markdown"
+    html = "html"
+
+
+def _repeat(name: str, help_text: str, metavar: str) -> object:
+    return typer.Option(name, help=help_text, metavar=metavar, show_default=False)
 
 
 @app.command(
@@ -621,16 +728,25 @@ AUTO_FORMAT = InputFormat("auto")
         )
         + help_text()
         + "\n"
+        + _(
+            "\b\nPlain rows (when piped), tab-separated, in this order:\n"
+            "  what happened, code, enhanced code, class, reason, provider, recipient,\n"
+            "  where (input:line), time (ISO 8601); - where the input does not say\n"
+        )
         + _("\b\nExamples:\n")
         + "  swaks --to x@example.com --server mx.example.com | smtpcode parse\n"
         "  smtpcode parse /var/log/mail.log bounce.eml\n"
         "  smtpcode parse --summary /var/log/mail.log\n"
+        "  smtpcode parse --failures --group-by domain /var/log/mail.log\n"
+        "  smtpcode parse --reason user-unknown --domain example.com mail.log\n"
+        "  smtpcode parse --report html /var/log/mail.log > report.html\n"
         "  smtpcode parse --json --format postfix /var/log/mail.log | jq .reason\n"
         "  grep 'status=bounced' /var/log/mail.log | smtpcode parse -\n"
         + _(
             "\b\nExit status:\n"
             "  0 at least one reply found, 1 none found, 3 an input could not be read\n"
-            "  (the others are still read)"
+            "  (the others are still read), 130 interrupted (Ctrl-C; a summary is\n"
+            "  still printed, marked partial)"
         )
     ),
 )
@@ -648,8 +764,76 @@ def parse(
     color: ColorOpt = Color.auto,
     summary: Annotated[
         bool,
-        typer.Option("--summary", help=_("Only counts by code, class and reason.")),
+        typer.Option(
+            "--summary",
+            help=_(
+                "Only counts: by code (with its title), class, reason, provider and "
+                "recipient domain, and the top failing recipients."
+            ),
+        ),
     ] = False,
+    failures: Annotated[
+        bool,
+        typer.Option("--failures", help="Only failures: transient and permanent replies."),
+    ] = False,
+    klass: Annotated[
+        list[Klass] | None,
+        typer.Option(
+            "--class",
+            help="Only replies of this class (repeat for several).",
+            metavar="CLASS",
+            case_sensitive=False,
+            show_default=False,
+        ),
+    ] = None,
+    reason: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--reason",
+            help="Only replies with this reason, e.g. user-unknown (repeat for several).",
+            metavar="REASON",
+            show_default=False,
+        ),
+    ] = None,
+    provider: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--provider",
+            help="Only replies from this provider, e.g. google (repeat for several).",
+            metavar="PROVIDER",
+            show_default=False,
+        ),
+    ] = None,
+    domain: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--domain",
+            help="Only replies about recipients in this domain or its subdomains "
+            "(repeat for several).",
+            metavar="DOMAIN",
+            show_default=False,
+        ),
+    ] = None,
+    group_by: Annotated[
+        GroupBy | None,
+        typer.Option(
+            "--group-by",
+            help="One row per recipient, domain, reason, provider or code: counts, first "
+            "and last seen, the most common reply; biggest first.",
+            case_sensitive=False,
+            show_default=False,
+        ),
+    ] = None,
+    report_format: Annotated[
+        ReportFormat | None,
+        typer.Option(
+            "--report",
+            help="Write a whole report on stdout: markdown (for a ticket) or html (one "
+            "self-contained file).",
+            case_sensitive=False,
+            show_default=False,
+        ),
+    ] = None,
     fmt: Annotated[
         InputFormat,
         typer.Option(
@@ -679,17 +863,49 @@ def parse(
 ) -> None:
     """Find and explain every SMTP reply in logs, transcripts, bounces and events.
 
-    One row per reply as it is found: where it starts, its codes, class, reason and
-    meaning. With --json, one finding per line, with the input, line, reply text,
-    recipient and command where the input shows them.
+    One row per reply as it is found: what happened and why, its codes, the recipient
+    and where it is. With --json, one finding per line, with the input, line, time,
+    reply text, recipient and command where the input shows them. The filters apply to
+    the rows, the JSON, the summary, the groups and the reports alike.
     """
     from smtpcode import pipeline
+    from smtpcode.diagnose import REASON_NAMES
+    from smtpcode.filters import make_filter
 
+    for name in reason or ():
+        if name.lower() not in REASON_NAMES:
+            die(f"{name!r} is not a reason; one of: {', '.join(REASON_NAMES)}", EXIT_USAGE)
+    if report_format is not None and (as_json or summary or group_by is not None):
+        die("--report makes a whole report: leave out --json, --summary and --group-by", EXIT_USAGE)
+    keep = make_filter(
+        failures,
+        [k.value for k in klass or ()],
+        reason or (),
+        provider or (),
+        domain or (),
+    )
+    counting = summary or group_by is not None
+    options = pipeline.ParseOptions(
+        fmt=fmt.value,
+        jobs=jobs,
+        keep=keep,
+        summary=counting or report_format is not None,
+        group_by=group_by.value if group_by is not None else None,
+        read_binary=binary,
+    )
+    inputs = files or ["-"]
+    if "-" in inputs and _is_terminal(sys.stdin):
+        # Someone typed `smtpcode parse` alone: say what it waits for.
+        error("reading standard input: paste a log, transcript or bounce, then Ctrl-D")
     renderer = _renderer(as_json, color)
-    options = pipeline.ParseOptions(fmt=fmt.value, jobs=jobs, summary=summary, read_binary=binary)
+    report_sink = _report_sink(report_format) if report_format is not None else None
+    sink = report_sink if report_sink is not None else (None if counting else renderer)
     try:
-        report = pipeline.run(files or ["-"], options, None if summary else renderer)
-        if summary:
+        report = pipeline.run(inputs, options, sink)
+        if report_sink is not None:
+            report_sink.parse_summary(report.tally)
+            report_sink.close()
+        elif counting:
             renderer.parse_summary(report.tally)
         renderer.close()
     except BrokenPipeError:
@@ -702,10 +918,34 @@ def parse(
         where = f"{problem.input}:{problem.line}" if problem.line else problem.input
         error(_("cannot read {where}: {why}").format(where=where, why=problem.why))
     if report.interrupted:
+        counted = counting or report_format is not None
+        error("interrupted" + (": the counts cover what was read until then" if counted else ""))
         raise typer.Exit(EXIT_INTERRUPTED)
     if report.problems:
         raise typer.Exit(EXIT_INPUT)
-    raise typer.Exit(EXIT_OK if report.findings else EXIT_NOTHING)
+    if not report.findings:
+        if _is_terminal(sys.stdout) and not as_json:
+            which = " that passes the filters" if keep is not None else ""
+            error(f"no SMTP reply{which} found in {', '.join(inputs)}")
+        raise typer.Exit(EXIT_NOTHING)
+    raise typer.Exit(EXIT_OK)
+
+
+def _is_terminal(stream: object) -> bool:
+    try:
+        return bool(stream.isatty())  # type: ignore[attr-defined]
+    except (AttributeError, ValueError):
+        return False
+
+
+def _report_sink(kind: ReportFormat):  # type: ignore[no-untyped-def]
+    if kind is ReportFormat.html:
+        from smtpcode.render.report_html import HtmlReport
+
+        return HtmlReport(sys.stdout)
+    from smtpcode.render.report_md import MarkdownReport
+
+    return MarkdownReport(sys.stdout)
 
 
 def _quiet_stdout() -> None:

@@ -149,10 +149,8 @@ class Comparison:
 
     def sections(self) -> list[tuple[str, tuple[str, ...]]]:
         """The sentences after the side-by-side view, under their headings."""
-        out = [
-            (_("Key differences"), self.differences),
-            (_("When you see which"), self.when),
-        ]
+        # ("When you see it" is an aspect of the side-by-side view: no section repeats it.)
+        out = [(_("Key differences"), self.differences)]
         if self.choose:
             out.append((_("When to use which"), self.choose))
         return out

@@ -1,10 +1,13 @@
-"""Write docs/cli.md, the command-line reference, from the CLI itself.
+"""Write docs/cli.md, the command-line reference, and docs/smtpcode.1, the man page
+smtpcode(1), from the CLI itself.
 
-    python -m smtpcode.docgen           # rewrite docs/cli.md
-    python -m smtpcode.docgen --check   # exit 1 if docs/cli.md is stale
+    python -m smtpcode.docgen           # rewrite docs/cli.md and docs/smtpcode.1
+    python -m smtpcode.docgen --check   # exit 1 if either is stale
 
-Every command's --help, as plain text at 80 columns, so the reference can never say
-something the program does not; tests/test_docs.py fails when the file is stale.
+Every command's --help, as plain text at 80 columns, so neither can say something the
+program does not; tests/test_docs.py fails when one is stale. The wheel installs the man
+page as share/man/man1/smtpcode.1 (pyproject.toml), where `man` finds it for a venv or
+pipx install.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pathlib import Path
 
 WIDTH = 80
 DOC = Path(__file__).resolve().parent.parent / "docs" / "cli.md"
+MAN = DOC.parent / "smtpcode.1"
 
 HEADER = """\
 # smtpcode command-line reference
@@ -64,6 +68,46 @@ def render() -> str:
     return "\n\n".join(parts) + "\n"
 
 
+def _roff(text: str) -> str:
+    """Text shown as it is by roff: backslashes escaped, no line taken for a request."""
+    out = []
+    for line in text.replace("\\", "\\e").splitlines():
+        out.append("\\&" + line if line.startswith((".", "'")) else line)
+    return "\n".join(out)
+
+
+def render_man() -> str:
+    """The man page smtpcode(1): the same help texts as docs/cli.md, in roff."""
+    from smtpcode.__about__ import __version__
+
+    texts = _help_texts()
+    program = texts[0][1]
+    summary = next((line.strip() for line in program.splitlines()[1:] if line.strip()), "smtpcode")
+    parts = [
+        f'.TH SMTPCODE 1 "" "smtpcode {__version__}" "User Commands"',
+        ".SH NAME",
+        f"smtpcode \\- {_roff(summary[0].lower() + summary[1:].rstrip('.'))}",
+        ".SH SYNOPSIS",
+        ".B smtpcode",
+        "[\\fIOPTIONS\\fR] \\fICOMMAND\\fR [\\fIARGS\\fR]...",
+        ".br",
+        ".B smtpcode",
+        "\\fICODE\\fR... (the same as \\fBsmtpcode explain\\fR \\fICODE\\fR...)",
+        ".SH DESCRIPTION",
+        ".nf",
+        _roff(program.rstrip()),
+        ".fi",
+        ".SH COMMANDS",
+    ]
+    for line, text in texts[1:]:
+        parts += [f".SS {line}", ".nf", _roff(text.rstrip()), ".fi"]
+    parts += [
+        ".SH SEE ALSO",
+        "The README of smtpcode, and docs/cli.md, the same reference in Markdown.",
+    ]
+    return "\n".join(parts) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     # The reference is English whatever the locale of whoever regenerates it (the help
@@ -71,21 +115,24 @@ def main(argv: list[str] | None = None) -> int:
     before = os.environ.get("SMTPCODE_LANG")
     os.environ["SMTPCODE_LANG"] = "en"
     try:
-        text = render()
+        outputs = ((DOC, render()), (MAN, render_man()))
     finally:
         if before is None:
             del os.environ["SMTPCODE_LANG"]
         else:
             os.environ["SMTPCODE_LANG"] = before
     if "--check" in args:
-        current = DOC.read_text(encoding="utf-8") if DOC.is_file() else ""
-        if current != text:
-            sys.stderr.write(f"{DOC} is stale: run python -m smtpcode.docgen\n")
-            return 1
-        return 0
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(text, encoding="utf-8")
-    sys.stdout.write(f"wrote {DOC}\n")
+        stale = False
+        for path, text in outputs:
+            current = path.read_text(encoding="utf-8") if path.is_file() else ""
+            if current != text:
+                sys.stderr.write(f"{path} is stale: run python -m smtpcode.docgen\n")
+                stale = True
+        return 1 if stale else 0
+    for path, text in outputs:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        sys.stdout.write(f"wrote {path}\n")
     return 0
 
 

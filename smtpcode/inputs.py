@@ -75,6 +75,8 @@ def open_input(name: str, read_binary: bool = False) -> Opened:
         raw: BinaryIO = sys.stdin.buffer
         label = "<stdin>"
         regular = False
+        if _is_tty(raw):
+            raw = cast("BinaryIO", io.BufferedReader(_EndsOnce(raw)))
     else:
         raw = open(name, "rb")  # noqa: SIM115 (closed by Opened.close)
         label = name
@@ -196,6 +198,45 @@ class _Prefixed(io.RawIOBase):
     def close(self) -> None:
         self._rest.close()
         super().close()
+
+
+def _is_tty(stream: BinaryIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+class _EndsOnce(io.RawIOBase):
+    """A terminal's input, ended by the first Ctrl-D: a terminal's end of input holds for
+    one read only, and reading on would wait for another Ctrl-D."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self._ended = False
+
+    def readable(self) -> bool:
+        return True
+
+    def read1(self, size: int = -1) -> bytes:
+        if self._ended:
+            return b""
+        data = _read_some(self._stream, size)
+        self._ended = not data
+        return data
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            parts = []
+            while chunk := self.read1(1 << 16):
+                parts.append(chunk)
+            return b"".join(parts)
+        return self.read1(size)
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self.read1(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
 
 
 class _Recoded(io.RawIOBase):

@@ -111,7 +111,7 @@ def parse_file(
 
     from smtpcode.diagnosis_cache import DiagnosisCache
 
-    report = RunReport()
+    report = RunReport.for_options(options)
     report.tally.inputs = 0  # counted by the caller
     counting = kind is None or options.summary or sink is None
     cache = DiagnosisCache()
@@ -121,7 +121,7 @@ def parse_file(
     # rules loaded and compiled, the diagnoses of the usual replies).
     first = chunks[0]
     with open(path, "rb") as f:
-        scanner = Scanner(name, options.fmt)
+        scanner = Scanner(name, options.fmt, os.fstat(f.fileno()).st_mtime)
         replies = scanner.scan_stream(cast("BinaryIO", _Slice(f.fileno(), 0, first.end)))
         out = _make(replies, options, None if counting else kind, cache, report)
         report.problems += scanner.problems
@@ -171,6 +171,9 @@ def parse_file(
             if sent < len(later):
                 links[sent % jobs].send(later[sent])
                 sent += 1
+    except KeyboardInterrupt:
+        # Ctrl-C: the chunks counted so far are the partial answer; the caller stops.
+        report.interrupted = True
     finally:
         for link in links:
             link.close()
@@ -184,6 +187,11 @@ def parse_file(
 
 def _serve(link: Connection) -> None:
     """A worker: answers each chunk it is given with its rows, until the link closes."""
+    import signal
+
+    # Ctrl-C reaches the whole process group: the parent answers it (with the counts so
+    # far) and ends the workers; a worker itself would only print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     while True:
         try:
             item = link.recv()
@@ -200,11 +208,11 @@ def _work(item: _Chunk) -> _Done:
     reading gives (every line the line-local family's)."""
     assert _JOB is not None and _CACHE is not None
     path, name, options, kind = _JOB
-    report = RunReport()
+    report = RunReport.for_options(options)
     report.tally.inputs = 0
     try:
         with open(path, "rb") as f:
-            scanner = Scanner(name, "postfix")
+            scanner = Scanner(name, "postfix", os.fstat(f.fileno()).st_mtime)
             stream = cast("BinaryIO", _Slice(f.fileno(), item.start, item.end))
             replies = scanner.scan_log(stream, item.first_line)
             rows = _make(replies, options, kind, _CACHE, report)
@@ -268,7 +276,7 @@ def _sequential(
                 parts.append((io.BytesIO(tail), first_line - tail.count(b"\n"), False))
             f.seek(start)
             parts.append((f, first_line, False))
-        scanner = Scanner(name, options.fmt)
+        scanner = Scanner(name, options.fmt, os.fstat(f.fileno()).st_mtime)
         # The first chunk and the lines before chunk k give replies with line numbers.
         replies = (r for r in scanner.scan_parts(parts) if r.line is None or r.line >= first_line)
         try:

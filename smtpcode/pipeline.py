@@ -61,8 +61,11 @@ class ParseOptions:
     jobs: int = 0
     # Only findings this accepts are shown and counted (None: all).
     keep: FindingFilter | None = None
-    # Counts for --summary are kept (the rows are then not written).
+    # The full counts of --summary and the reports are kept (Tally.add); the rows are
+    # still written when there is a sink.
     summary: bool = False
+    # --group-by: one count per recipient, domain, reason, provider or code.
+    group_by: str | None = None
     # Read binary files too instead of skipping them.
     read_binary: bool = False
 
@@ -82,10 +85,16 @@ class RunReport:
     def findings(self) -> int:
         return self.tally.findings
 
+    @classmethod
+    def for_options(cls, options: ParseOptions) -> RunReport:
+        """An empty report whose tally counts what the options ask for."""
+        return cls(tally=Tally(group_by=options.group_by))
+
     def merge(self, other: RunReport) -> None:
         self.tally.merge(other.tally)
         self.problems += other.problems
         self.skipped += other.skipped
+        self.interrupted = self.interrupted or other.interrupted
 
 
 def run(inputs: Sequence[str], options: ParseOptions, sink: Sink | None) -> RunReport:
@@ -94,9 +103,11 @@ def run(inputs: Sequence[str], options: ParseOptions, sink: Sink | None) -> RunR
     turned into report.interrupted."""
     from smtpcode.inputs import InputError, SkippedInput, open_input
 
-    report = RunReport()
+    report = RunReport.for_options(options)
     try:
         for name in inputs:
+            if report.interrupted:
+                break
             report.tally.inputs += 1
             label = "<stdin>" if name == "-" else name
             try:
@@ -116,6 +127,7 @@ def run(inputs: Sequence[str], options: ParseOptions, sink: Sink | None) -> RunR
                 opened.close()
     except KeyboardInterrupt:
         report.interrupted = True
+    report.tally.partial = report.interrupted
     if sink is not None:
         sink.flush()
     return report
@@ -133,7 +145,9 @@ def _run_input(opened: Opened, options: ParseOptions, sink: Sink | None, report:
         return
     from smtpcode.extract import Scanner
 
-    scanner = Scanner(opened.name, options.fmt)
+    # A compressed file has no path to cut in chunks, but its name gives its mtime.
+    file = opened.path or (opened.name if opened.compression else None)
+    scanner = Scanner(opened.name, options.fmt, _mtime(file))
     replies = _guarded(scanner.scan_stream(opened.stream), scanner, opened.name)
     try:
         feed(replies, options, sink, report, live=opened.live)
@@ -166,22 +180,31 @@ def feed(
 ) -> None:
     """Replies -> findings -> the sink (or only the counts), in this process."""
     from smtpcode.diagnosis_cache import DiagnosisCache
+    from smtpcode.rows import row_encoder
 
     cache = cache or DiagnosisCache()
     tally = report.tally
     keep = options.keep
-    if options.summary or sink is None:
+    if sink is None:
         for finding in cache(replies):
             if keep is None or keep(finding):
                 tally.add(finding)
         return
     kind = sink.row_kind
-    if kind is None:
+    if kind is None or options.summary:
+        # Findings one by one: drawn by the sink, or rows counted in full as well.
         parse_row, flush = sink.parse_row, sink.flush
+        line = None if kind is None else row_encoder(kind).line
         for finding in cache(replies):
             if keep is None or keep(finding):
-                tally.findings += 1
-                parse_row(finding)
+                if options.summary:
+                    tally.add(finding)
+                else:
+                    tally.findings += 1
+                if line is None:
+                    parse_row(finding)
+                else:
+                    sink.write_rows([line(finding)])
                 if live:  # a pipe may pause (tail -f): show each row now
                     flush()
         return
@@ -226,8 +249,8 @@ def choose_jobs(opened: Opened, options: ParseOptions, sink: Sink | None) -> int
     CPUs for: on a busy machine, more processes than free CPUs are slower than one."""
     if opened.path is None or options.jobs == 1:
         return 1
-    if sink is not None and sink.row_kind is None and not options.summary:
-        return 1  # a terminal table is drawn from findings, in this process
+    if sink is not None and (sink.row_kind is None or options.summary):
+        return 1  # drawn from findings (a terminal, a report), in this process
     from smtpcode import parallel
 
     if not parallel.suitable(opened.path, options.fmt):
@@ -259,6 +282,16 @@ OS_ERRORS = (
     N_("Input/output error"),
     N_("No space left on device"),
 )
+
+
+def _mtime(path: str | None) -> float | None:
+    """When a file was last modified (None for standard input: now)."""
+    if path is None:
+        return None
+    try:
+        return os.path.getmtime(path)
+    except OSError:
+        return None
 
 
 def _why(exc: BaseException) -> str:

@@ -15,7 +15,6 @@ import re
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import TYPE_CHECKING
 
-from smtpcode.i18n import N_
 from smtpcode.text import one_line
 
 if TYPE_CHECKING:
@@ -23,8 +22,18 @@ if TYPE_CHECKING:
 
 # Distinct diagnoses whose JSON pieces are kept.
 TEMPLATE_CACHE = 4096
-# The headings of a terminal's rows (N_: translated where they are shown).
-COLUMNS = (N_("line"), N_("code"), N_("enhanced"), N_("class"), N_("reason"), N_("meaning"))
+# The columns of a plain (tab-separated) row, a documented contract: scripts cut them.
+COLUMNS = (
+    "what",
+    "code",
+    "enhanced",
+    "class",
+    "reason",
+    "provider",
+    "recipient",
+    "where",
+    "time",
+)
 
 
 # DEL and the C1 controls, which JSON may carry raw but a terminal may act on (0x9b is
@@ -265,6 +274,28 @@ def where(finding: Finding, with_input: bool) -> str:
     return f"{r.input}:{line}" if with_input and r.input else line
 
 
+# headline() of the summaries seen: a log repeats a few dozen diagnoses.
+_HEADLINES: dict[str, str] = {}
+
+
+def headline(finding: Finding) -> str:
+    """What happened and why, in one sentence: the diagnosis summary's first sentence
+    ("Gmail rejected the recipient: the address does not exist."), or the reason and
+    the provider where there is no summary ("user-unknown (google)")."""
+    summary = finding.summary
+    if summary:
+        first = _HEADLINES.get(summary)
+        if first is None:
+            if len(_HEADLINES) >= 4096:
+                _HEADLINES.clear()
+            end = summary.find(". ")
+            first = _HEADLINES[summary] = summary[: end + 1] if end > 0 else summary
+        return first
+    if finding.provider:
+        return f"{finding.reason} ({finding.provider})"
+    return finding.reason
+
+
 class TsvEncoder:
     """Finding -> one tab-separated line (plain_row), as UTF-8 bytes that never fail to
     encode (a lone surrogate from undecodable input is written as an escape)."""
@@ -288,25 +319,28 @@ def row_encoder(kind: str) -> RowEncoder:
 
 
 def plain_row(finding: Finding) -> str:
-    """A tab-separated row: where (input:line), code, enhanced, class, reason, meaning."""
-    row = []
-    for cell in cells(finding, with_input=True):
-        # Untrusted text: control characters shown as escapes, never sent raw.
-        row.append(cell if cell.isprintable() else one_line(cell))
+    """A tab-separated row, the columns of COLUMNS ("-" for what the input does not say)."""
+    row = cells(finding, with_input=True)
+    # Untrusted text: control characters shown as escapes, never sent raw. (One test
+    # over the whole row: a tab is no printable character, so the row's own tabs are
+    # left out of it.)
+    if not "".join(row).isprintable():
+        row = [cell if cell.isprintable() else one_line(cell) for cell in row]
     return "\t".join(row)
 
 
 def cells(finding: Finding, with_input: bool) -> list[str]:
-    """One row: where, code, enhanced code, class, reason, meaning (and recipient)."""
+    """One row, in the order of COLUMNS: what happened and why first, then the codes,
+    class, reason and provider, the recipient, where the reply is, and when."""
     r = finding.reply
-    about = meaning(finding)
-    if r.recipient:
-        about = f"{about} — {r.recipient}" if about else r.recipient
     return [
-        where(finding, with_input),
+        headline(finding),
         r.basic or "-",
         r.enhanced or "-",
         finding.klass or "-",
         finding.reason,
-        about,
+        finding.provider or "-",
+        r.recipient or "-",
+        where(finding, with_input),
+        r.time or "-",
     ]

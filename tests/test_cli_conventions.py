@@ -19,7 +19,8 @@ from smtpcode.cli import app, complete_code
 
 DATA_DIR = Path(__file__).parent / "data"
 
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# Colours, and the terminal hyperlinks (OSC 8) of RFC references and web addresses.
+ANSI = re.compile(r"\x1b\[[0-9;]*m|\x1b\]8;[^\x1b]*\x1b\\")
 
 
 def commands() -> dict[str, typer.core.TyperCommand]:

@@ -33,3 +33,27 @@ def test_check_mode(tmp_path, monkeypatch) -> None:
     assert docgen.main([]) == 0
     assert docgen.main(["--check"]) == 0
     assert stale.read_text(encoding="utf-8") == docgen.render()
+
+
+def test_man_page_is_current() -> None:
+    assert docgen.MAN.read_text(encoding="utf-8") == docgen.render_man(), (
+        "docs/smtpcode.1 is stale: run python -m smtpcode.docgen"
+    )
+
+
+def test_man_page_is_roff_with_every_command() -> None:
+    page = docgen.render_man()
+    assert page.startswith('.TH SMTPCODE 1 "" "smtpcode ')
+    assert ".SH NAME\nsmtpcode \\- explain SMTP reply codes" in page
+    group = typer.main.get_command(app)
+    for name, cmd in group.commands.items():  # type: ignore[attr-defined]
+        if not cmd.hidden:
+            assert f"\n.SS smtpcode {name}\n.nf\nUsage: smtpcode {name} " in page
+    # no help line may be read as a roff request, and backslashes are escaped
+    body = [
+        line
+        for line in page.splitlines()
+        if not line.startswith((".TH", ".S", ".n", ".f", ".B", ".br"))
+    ]
+    assert not any(line.startswith((".", "'")) for line in body)
+    assert docgen._roff("a\\b\n.x\n'y") == "a\\eb\n\\&.x\n\\&'y"

@@ -156,7 +156,8 @@ def test_cli_rich_table(run) -> None:
     code, out, _ = run("list", "--color", "always", "45x")
     assert code == 0
     header = re.sub(r"\x1b\[[0-9;]*m", "", out.splitlines()[0])
-    assert header.split() == ["Code", "Title", "Class", "Status"]
+    # the same order as the plain rows: code, class, status, title
+    assert header.split() == ["Code", "Class", "Status", "Title"]
     assert "\x1b[" in out
 
 

@@ -55,7 +55,7 @@ def test_an_extractor_that_raises_on_an_email_stops_only_that_email(
             (str(good), "550", "5.1.1"),
         ]
     else:
-        assert [line.split("\t")[0] for line in out.splitlines()] == [f"{good}:1", f"{good}:1"]
+        assert [line.split("\t")[7] for line in out.splitlines()] == [f"{good}:1", f"{good}:1"]
 
 
 def test_a_line_an_extractor_cannot_read_is_skipped(

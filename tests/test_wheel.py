@@ -65,6 +65,13 @@ def test_wheel_contains_the_data(wheel: Path) -> None:
     )
 
 
+def test_wheel_installs_the_man_page(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        (name,) = [n for n in archive.namelist() if n.endswith("/smtpcode.1")]
+        assert name.endswith(".data/data/share/man/man1/smtpcode.1")
+        assert archive.read(name) == (ROOT / "docs" / "smtpcode.1").read_bytes()
+
+
 def test_installed_wheel_explains(wheel: Path, tmp_path: Path) -> None:
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
@@ -74,6 +81,8 @@ def test_installed_wheel_explains(wheel: Path, tmp_path: Path) -> None:
         check=True,
         capture_output=True,
     )
+    # man-db looks for pages in ../share/man beside each bin directory on PATH
+    assert (env_dir / "share" / "man" / "man1" / "smtpcode.1").is_file()
     # Run from elsewhere so nothing can be found through the checkout, with a home of its
     # own to show that nothing is written there.
     home = tmp_path / "home"

@@ -26,6 +26,7 @@ from smtpcode.extract.dsn import (
 )
 from smtpcode.extract.reply_text import all_addresses, read_reply
 from smtpcode.extract.session import Session
+from smtpcode.extract.timestamps import message_time
 from smtpcode.extract.transcripts import Transcripts
 from smtpcode.records import Reply
 
@@ -189,6 +190,7 @@ def _from_status(
         command,
         mta,
         item.remote_mta,
+        message_time(item.last_attempt),
         direction="outbound",
     )
 
@@ -196,10 +198,38 @@ def _from_status(
 def extract(
     raw: list[bytes], first: int, input_name: str | None, depth: int = 0
 ) -> Iterator[Reply]:
-    """The replies a message (whose first line is input line `first`) reports."""
+    """The replies a message (whose first line is input line `first`) reports, each with
+    a time: its recipient's Last-Attempt-Date, else the message's Date, else the
+    report's Arrival-Date."""
     if not raw:
         return
     message = mime.parse(raw, first)
+    when: str | None = None
+    looked = False
+    for reply in _extract(message, raw, first, input_name, depth):
+        if reply.time is None:
+            if not looked:
+                when, looked = _message_time(message), True
+            if when:
+                reply = dataclasses.replace(reply, time=when)
+        yield reply
+
+
+def _message_time(message: mime.Part) -> str | None:
+    found = message_time(message.headers.get("date"))
+    if found is not None:
+        return found
+    for leaf in message.leaves():
+        if leaf.content_type in ("message/delivery-status", "message/global-delivery-status"):
+            for _, line in leaf.lines:
+                if line[:13].lower() == "arrival-date:":
+                    return message_time(line[13:])
+    return None
+
+
+def _extract(
+    message: mime.Part, raw: list[bytes], first: int, input_name: str | None, depth: int
+) -> Iterator[Reply]:
     leaves = message.leaves()
     headers = message.headers
     if message.content_type == "text/plain" and field_name(next(iter(headers), "") + ":"):

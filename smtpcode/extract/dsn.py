@@ -50,6 +50,8 @@ class RecipientStatus:
     line: int
     # The comment after the Status code: "Status: 5.1.1 (user unknown)" -> "user unknown".
     status_text: str | None = None
+    # The Last-Attempt-Date field, as written (RFC 5322 date-time).
+    last_attempt: str | None = None
 
 
 def field_name(line: str) -> str | None:
@@ -154,9 +156,18 @@ def parse_blocks(lines: list[tuple[int, str]]) -> list[RecipientStatus]:
         remote = fields.get("remote-mta")
         remote_host = first_word(_value_after_type(remote[1])[1]) if remote else None
         action = first_word(fields["action"][1].lower()) if "action" in fields else None
+        attempt = fields.get("last-attempt-date")
         out.append(
             RecipientStatus(
-                recipient, action, status, diagnostic, dtype, remote_host, where, comment
+                recipient,
+                action,
+                status,
+                diagnostic,
+                dtype,
+                remote_host,
+                where,
+                comment,
+                attempt[1] if attempt else None,
             )
         )
     return out

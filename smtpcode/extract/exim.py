@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from smtpcode.extract.base import LineFamily
 from smtpcode.extract.reader import decode
 from smtpcode.extract.reply_text import command_in, find_reply, strip_address
+from smtpcode.extract.timestamps import line_time
 from smtpcode.records import Reply
 
 if TYPE_CHECKING:
@@ -95,7 +96,18 @@ class Exim(LineFamily):
         if found is None:
             return []
         host = _host(text) if direction == "outbound" else None
-        return [found.reply(session.input, lineno, _recipient(text), command, MTA, host, direction)]
+        return [
+            found.reply(
+                session.input,
+                lineno,
+                _recipient(text),
+                command,
+                MTA,
+                host,
+                line_time(text, session.clock),
+                direction,
+            )
+        ]
 
 
 # -- Exim's bounce notice --------------------------------------------------------------

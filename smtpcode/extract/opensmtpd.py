@@ -18,6 +18,7 @@ from smtpcode.extract.reply_text import (
     first_word,
     read_reply,
 )
+from smtpcode.extract.timestamps import line_time
 from smtpcode.records import Reply
 
 if TYPE_CHECKING:
@@ -68,7 +69,8 @@ class OpenSmtpd(LineFamily):
         codes = read_reply(said)
         if codes.basic is None and codes.enhanced is None:
             return []
-        return [codes.reply(session.input, lineno, recipient, command, MTA, host, direction)]
+        when = line_time(text, session.clock)
+        return [codes.reply(session.input, lineno, recipient, command, MTA, host, when, direction)]
 
 
 def _older(text: str, lineno: int, session: Session) -> list[Reply]:
@@ -90,4 +92,5 @@ def _older(text: str, lineno: int, session: Session) -> list[Reply]:
     codes = read_reply(said)
     if codes.basic is None and codes.enhanced is None:
         return []
-    return [codes.reply(session.input, lineno, recipient, command, MTA, host, direction)]
+    when = line_time(text, session.clock)
+    return [codes.reply(session.input, lineno, recipient, command, MTA, host, when, direction)]

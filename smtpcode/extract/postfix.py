@@ -28,6 +28,7 @@ from smtpcode.extract.reply_text import (
     read_reply,
     unflatten,
 )
+from smtpcode.extract.timestamps import line_time
 from smtpcode.records import Reply, new_reply
 
 if TYPE_CHECKING:
@@ -253,7 +254,8 @@ class Postfix(LineFamily):
         if b"reject: " in line:
             return self._reject(decode(line), lineno, session)
         if b" said: " in line or b"refused to talk to me: " in line:
-            said = read_said(decode(line))
+            whole = decode(line)
+            said = read_said(whole)
             if said is not None:
                 host, text, command = said
                 codes = read_reply(text)
@@ -268,6 +270,7 @@ class Postfix(LineFamily):
                             command=command,
                             reporter=MTA,
                             remote_host=host,
+                            time=line_time(whole, session.clock),
                             direction="outbound",
                         )
                     ]
@@ -314,8 +317,8 @@ class Postfix(LineFamily):
                 command,
                 MTA,
                 host,
-                None,
-                "outbound",
+                line_time(text, session.clock),
+                direction="outbound",
             )
         ]
 
@@ -343,7 +346,16 @@ class Postfix(LineFamily):
             recipient = _field(text[end:], "; to=<", ">")
         # The local server refusing a client (smtpd, cleanup's header and body checks).
         return [
-            found.reply(session.input, lineno, recipient or None, command, MTA, direction="inbound")
+            found.reply(
+                session.input,
+                lineno,
+                recipient or None,
+                command,
+                MTA,
+                None,
+                line_time(text, session.clock),
+                direction="inbound",
+            )
         ]
 
 

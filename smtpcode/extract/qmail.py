@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from smtpcode.extract.base import LineFamily
 from smtpcode.extract.reader import decode
 from smtpcode.extract.reply_text import find_reply
+from smtpcode.extract.timestamps import line_time
 from smtpcode.records import Reply
 
 if TYPE_CHECKING:
@@ -91,6 +92,8 @@ class Qmail(LineFamily):
                 self.recipients.pop(number.strip(), None),
                 command,
                 MTA,
+                None,
+                line_time(text, session.clock),
                 direction="outbound",
             )
         ]

@@ -96,6 +96,7 @@ class Codes(NamedTuple):
         command: str | None = None,
         mta: str | None = None,
         host: str | None = None,
+        time: str | None = None,
         direction: str | None = None,
     ) -> Reply:
         """The Reply these codes make, found on line `lineno` of `input_name`."""
@@ -109,6 +110,7 @@ class Codes(NamedTuple):
             command,
             mta,
             host,
+            time,
             direction=direction,
         )
 

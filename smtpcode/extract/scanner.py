@@ -88,7 +88,10 @@ def _starts_email(line: bytes) -> bool:
 class Scanner:
     """Streams the replies of one input."""
 
-    def __init__(self, input_name: str | None = None, fmt: str = "auto") -> None:
+    def __init__(
+        self, input_name: str | None = None, fmt: str = "auto", when: float | None = None
+    ) -> None:
+        """`when`: the modification time of the input, whose year syslog lines take."""
         if fmt not in FORMATS:
             raise ValueError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
         self.input = input_name
@@ -97,7 +100,7 @@ class Scanner:
         self.families = [
             reader() for reader in _reader_classes() if not allowed or reader.name in allowed
         ]
-        self.session = Session(input_name)
+        self.session = Session(input_name, when)
         # What could not be read (a line, an email, a JSON document), recorded by the
         # guards below so that the rest of the input is still read.
         self.problems: list[Problem] = []

@@ -18,6 +18,7 @@ from smtpcode.extract.reply_text import (
     read_reply,
     unflatten,
 )
+from smtpcode.extract.timestamps import line_time
 from smtpcode.records import Reply
 
 if TYPE_CHECKING:
@@ -61,6 +62,7 @@ class Sendmail(LineFamily):
         host = host.rstrip(".") or None if host else None
         to = _field(text, " to=") or ""
         recipients: list[str | None] = [*all_addresses(to)[:MAX_RECIPIENTS]] or [None]
+        when = line_time(text, session.clock)
         return [
             Reply(
                 basic,
@@ -72,6 +74,7 @@ class Sendmail(LineFamily):
                 None,
                 MTA,
                 host,
+                when,
                 direction="outbound",
             )
             for rcpt in recipients
@@ -86,5 +89,15 @@ class Sendmail(LineFamily):
         arg = _field(text, " arg1=") or ""
         recipient = all_addresses(arg)[:1] if command == "RCPT" else []
         # A ruleset's rejection: the local server refusing a client.
-        rcpt = recipient[0] if recipient else None
-        return [codes.reply(session.input, lineno, rcpt, command, MTA, direction="inbound")]
+        return [
+            codes.reply(
+                session.input,
+                lineno,
+                recipient[0] if recipient else None,
+                command,
+                MTA,
+                None,
+                line_time(text, session.clock),
+                direction="inbound",
+            )
+        ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 
 from smtpcode.extract.reply_text import COMMANDS, enhanced_at_start, first_address
+from smtpcode.extract.timestamps import Clock
 from smtpcode.records import Reply
 
 # Accepted recipients remembered per transaction; a session with more is unusual and
@@ -27,6 +28,7 @@ class Session:
 
     __slots__ = (
         "accepted",
+        "clock",
         "code",
         "command",
         "cut",
@@ -49,8 +51,10 @@ class Session:
         "start",
     )
 
-    def __init__(self, input_name: str | None) -> None:
+    def __init__(self, input_name: str | None, when: float | None = None) -> None:
         self.input = input_name
+        # The year of log lines that give none: the file's (its mtime), or now.
+        self.clock = Clock(when)
         self.code: str | None = None  # the code of the multi-line reply being assembled
         self.lines: list[str] = []
         self.size = 0  # characters in lines

@@ -14,14 +14,16 @@ if TYPE_CHECKING:
 
 
 class Renderer(Protocol):
-    def explain(self, finding: Finding) -> None:
-        """One finding from `explain`: the diagnosis (for a whole reply) and the meanings."""
+    def explain(self, finding: Finding, brief: bool = False) -> None:
+        """One finding from `explain`: the diagnosis (for a whole reply) and the meanings;
+        brief: one short paragraph per code."""
 
     def compare(self, comparison: Comparison) -> None:
         """`compare`: the codes side by side, the key differences and when you see which."""
 
-    def entries(self, entries: Sequence[Entry]) -> None:
-        """`list` and `search`: one compact row per code."""
+    def entries(self, entries: Sequence[Entry], why: Sequence[str] | None = None) -> None:
+        """`list` and `search`: one compact row per code (code, class, status, title);
+        for search, `why` says per entry where the query matched."""
 
     # What `parse` hands over: ready rows of this kind ("json", "tsv"; made by
     # smtpcode.rows for the pipeline) to write_rows(), or None: findings to parse_row().

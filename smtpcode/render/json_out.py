@@ -20,15 +20,19 @@ class JsonRenderer:
     def __init__(self, stream: TextIO) -> None:
         self.out = stream
 
-    def explain(self, finding: Finding) -> None:
+    def explain(self, finding: Finding, brief: bool = False) -> None:
+        # The same finding either way: a script reads the fields it wants.
         self.out.write(dumps(finding.to_dict()) + "\n")
 
     def compare(self, comparison: Comparison) -> None:
         self.out.write(dumps(comparison.to_dict()) + "\n")
 
-    def entries(self, entries: Sequence[Entry]) -> None:
-        for entry in entries:
-            self.out.write(dumps(entry.to_dict()) + "\n")
+    def entries(self, entries: Sequence[Entry], why: Sequence[str] | None = None) -> None:
+        for i, entry in enumerate(entries):
+            item = entry.to_dict()
+            if why is not None:
+                item["matched"] = why[i].split(", ") if why[i] else []
+            self.out.write(dumps(item) + "\n")
 
     # `parse` hands this renderer ready JSON rows (smtpcode.rows.FindingEncoder).
     row_kind: str | None = "json"

@@ -10,6 +10,7 @@ from smtpcode.i18n import N_, _
 if TYPE_CHECKING:
     from smtpcode.catalogue import Entry
     from smtpcode.records import Finding
+    from smtpcode.tally import GroupLine, Tally
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,3 +151,53 @@ def entries_of(finding: Finding) -> list[Entry]:
 def list_row(entry: Entry) -> tuple[str, str, str, str]:
     """One row of `list` / `search`: code, title, class and status."""
     return entry.code, entry.title, entry.klass or "any", entry.status
+
+
+def summary_heading(summary: Tally) -> str:
+    """ "216 replies in 2 inputs, 110 failures (50.9 %), 2026-11-29T00:38:03 to ..."."""
+    inputs = f" in {summary.inputs} inputs" if summary.inputs > 1 else ""
+    text = f"{summary.findings} replies{inputs}"
+    if summary.findings:
+        failures = summary.failures()
+        text += f", {failures} failures ({failures * 100 / summary.findings:.1f} %)"
+    if summary.first_time and summary.last_time:
+        text += f", {summary.first_time} to {summary.last_time}"
+    if summary.partial:
+        text += " (partial: interrupted, only what was read until then)"
+    return text
+
+
+def group_columns(by: str) -> list[str]:
+    return [by, "count", "share", "failures", "first", "last", "most common reply"]
+
+
+def group_cells(line: GroupLine) -> list[str]:
+    return [
+        line.key,
+        str(line.count),
+        f"{line.share * 100:.1f} %",
+        str(line.failures),
+        line.first or "-",
+        line.last or "-",
+        line.reply,
+    ]
+
+
+def first_sentence(text: str) -> str:
+    end = text.find(". ")
+    return text[: end + 1] if end > 0 else text
+
+
+def brief(finding: Finding) -> list[str]:
+    """`explain --brief`: one short paragraph per code (title, class, what it means in
+    one sentence, the first fix in one sentence), after the diagnosis of a whole reply."""
+    out: list[str] = []
+    if finding.reply.text is not None and finding.summary:
+        out.append(finding.summary)
+    for entry in entries_of(finding):
+        klass = entry.klass or "any class"
+        text = f"{entry.code}  {entry.title} ({klass}). {first_sentence(entry.description)}"
+        if entry.fix:
+            text += f" Fix: {first_sentence(entry.fix[0])}"
+        out.append(text)
+    return out

@@ -39,8 +39,13 @@ class PlainRenderer:
             self.out.write("\n")
         self._first = False
 
-    def explain(self, finding: Finding) -> None:
+    def explain(self, finding: Finding, brief: bool = False) -> None:
         self._separate()
+        if brief:
+            from smtpcode.render.layout import brief as brief_paragraphs
+
+            self.out.write("\n".join(printable(p) for p in brief_paragraphs(finding)) + "\n")
+            return
         if finding.reply.text is not None:
             _write_rows(self.out, diagnosis_rows(finding), indent="")
             self.out.write("\n")
@@ -73,15 +78,18 @@ class PlainRenderer:
             for sentence in sentences:
                 out.write(f"  - {printable(sentence)}\n")
 
-    def entries(self, entries: Sequence[Entry]) -> None:
-        # Title last: the fixed-width columns line up without padding the longest title.
+    def entries(self, entries: Sequence[Entry], why: Sequence[str] | None = None) -> None:
+        # Title last: the fixed-width columns line up without padding the longest title;
+        # for search, where the query matched, in brackets after it.
         rows = [list_row(e) for e in entries]
         code_w = max((len(r[0]) for r in rows), default=0)
         class_w = max((len(r[2]) for r in rows), default=0)
         status_w = max((len(r[3]) for r in rows), default=0)
-        for code, title, klass, status in rows:
+        for i, (code, title, klass, status) in enumerate(rows):
+            matched = f"  [{why[i]}]" if why is not None and why[i] else ""
             self.out.write(
-                f"{code:<{code_w}}  {klass:<{class_w}}  {status:<{status_w}}  {printable(title)}\n"
+                f"{code:<{code_w}}  {klass:<{class_w}}  {status:<{status_w}}  "
+                f"{printable(title)}{matched}\n"
             )
 
     # `parse` hands this renderer ready tab-separated rows (smtpcode.rows.TsvEncoder).
@@ -96,15 +104,38 @@ class PlainRenderer:
         write_bytes(self.out, rows)
 
     def parse_summary(self, summary: Tally) -> None:
+        from smtpcode.render.layout import summary_heading
+
         out = self.out
-        inputs = _(" in {n} inputs").format(n=summary.inputs) if summary.inputs > 1 else ""
-        out.write(_("{n} replies").format(n=summary.findings) + f"{inputs}\n")
-        for name, rows in summary.tables():
+        out.write(printable(summary_heading(summary)) + "\n")
+        if summary.group_by is not None:
+            self._groups(summary)
+            return
+        for name, lines in summary.tables():
+            if not lines:
+                continue
+            titled = name == "code"
             label = _(name)
-            width = max([len(label)] + [len(key) for key, _count in rows])
-            out.write(f"\n{label:<{width}}  {_('count')}\n")
-            for key, count in rows:
-                out.write(f"{one_line(key):<{width}}  {count}\n")
+            width = max([len(label)] + [len(one_line(line.key)) for line in lines])
+            count_w = max([5] + [len(str(line.count)) for line in lines])
+            title = "  " + _("title") if titled else ""
+            count, share = _("count"), _("share")
+            out.write(f"\n{label:<{width}}  {count:>{count_w}}  {share}{title}\n")
+            for line in lines:
+                share = f"{line.share * 100:4.1f} %"
+                tail = f"  {printable(line.title)}" if titled else ""
+                out.write(
+                    f"{one_line(line.key):<{width}}  {line.count:>{count_w}}  {share}{tail}\n"
+                )
+
+    def _groups(self, summary: Tally) -> None:
+        # Tab-separated, one group per line: the columns of layout.GROUP_COLUMNS.
+        from smtpcode.render.layout import group_cells, group_columns
+
+        out = self.out
+        out.write("\n" + "\t".join(group_columns(summary.group_by or "")) + "\n")
+        for line in summary.group_lines():
+            out.write("\t".join(one_line(c) for c in group_cells(line)) + "\n")
 
     def flush(self) -> None:
         self.out.flush()
