@@ -7,12 +7,16 @@ import os
 import sys
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from smtpcode.__about__ import __version__
 from smtpcode.formats import FORMATS, help_text
+
+if TYPE_CHECKING:
+    from smtpcode.pipeline import ParseOptions, RunReport
+    from smtpcode.render.base import Renderer
 
 # The most --jobs accepted (pipeline.MAX_JOBS; not imported: the core loads lazily).
 MAX_JOBS = 64
@@ -419,6 +423,37 @@ def parse(
         bool,
         typer.Option("--binary", help="Read binary files too instead of skipping them."),
     ] = False,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="Parse on a Dask cluster: a scheduler's address (tcp://host:8786), or "
+            "local[:N] for N worker processes on this machine. FILE... may then be globs "
+            "and URLs (s3://, gs://, https://). Needs smtpcode[dask].",
+            metavar="ADDRESS",
+            show_default=False,
+        ),
+    ] = None,
+    output_dir: Annotated[
+        str | None,
+        typer.Option(
+            "--output-dir",
+            help="With --scheduler: each task writes its findings as JSON Lines to a part "
+            "file in this directory (or URL); only counts come back.",
+            metavar="DIR",
+            show_default=False,
+        ),
+    ] = None,
+    storage_options: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--storage-option",
+            help="With --scheduler: KEY=VALUE for remote storage (fsspec), e.g. "
+            "endpoint_url=http://127.0.0.1:9000 or anon=true. Repeatable.",
+            metavar="KEY=VALUE",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Find and explain every SMTP reply in logs, transcripts, bounces and events.
 
@@ -430,8 +465,15 @@ def parse(
 
     renderer = _renderer(as_json, color)
     options = pipeline.ParseOptions(fmt=fmt.value, jobs=jobs, summary=summary, read_binary=binary)
+    if scheduler is None and (output_dir is not None or storage_options):
+        die("--output-dir and --storage-option need --scheduler", EXIT_USAGE)
     try:
-        report = pipeline.run(files or ["-"], options, None if summary else renderer)
+        if scheduler is not None:
+            report = _parse_distributed(
+                files, options, renderer, scheduler, output_dir, storage_options or []
+            )
+        else:
+            report = pipeline.run(files or ["-"], options, None if summary else renderer)
         if summary:
             renderer.parse_summary(report.tally)
         renderer.close()
@@ -449,6 +491,46 @@ def parse(
     if report.problems:
         raise typer.Exit(EXIT_INPUT)
     raise typer.Exit(EXIT_OK if report.findings else EXIT_NOTHING)
+
+
+def _parse_distributed(
+    files: list[str] | None,
+    options: ParseOptions,
+    renderer: Renderer,
+    scheduler: str,
+    output_dir: str | None,
+    storage_options: list[str],
+) -> RunReport:
+    """`parse --scheduler`: the run on a Dask cluster (smtpcode.distributed)."""
+    if not files or "-" in files:
+        die("--scheduler reads files, globs or URLs, not standard input", EXIT_USAGE)
+    try:
+        from smtpcode import distributed
+    except ImportError as exc:
+        die(f"--scheduler needs the dask extra: pip install 'smtpcode[dask]' ({exc})", EXIT_USAGE)
+    try:
+        storage = distributed.parse_storage_options(storage_options)
+    except ValueError as exc:
+        die(f"--storage-option: {exc}", EXIT_USAGE)
+    sink = None if options.summary or output_dir is not None else renderer
+    if sink is not None and sink.row_kind is None:
+        sink = _renderer(False, Color.never)  # rows are made on the workers: plain text
+    progress = distributed.TerminalProgress() if sys.stderr.isatty() else None
+    try:
+        return distributed.run(
+            files,
+            options,
+            scheduler,
+            sink,
+            output_dir=output_dir,
+            storage_options=storage,
+            progress=progress,
+        )
+    except distributed.DistributedError as exc:
+        die(str(exc), EXIT_INPUT)
+    finally:
+        if progress is not None:
+            progress.close()
 
 
 def _quiet_stdout() -> None:
