@@ -157,7 +157,7 @@ def expand(inputs: Sequence[str], storage_options: dict[str, Any] | None = None)
 def _expand_remote(
     url: str, storage_options: dict[str, Any], frozen: tuple[tuple[str, Any], ...]
 ) -> list[Source]:
-    import fsspec  # type: ignore[import-untyped]
+    import fsspec
 
     protocol = url.split("://", 1)[0]
     fs, path = fsspec.core.url_to_fs(url, **storage_options)
@@ -512,13 +512,14 @@ class Cluster:
     processes on this machine (on loopback) for the run; anything else is a scheduler's
     address (tcp://host:8786)."""
 
-    def __init__(self, scheduler: str) -> None:
+    def __init__(self, scheduler: str, timeout: float = CONNECT_TIMEOUT) -> None:
         self.scheduler = scheduler
+        self.timeout = timeout
         self.client: Any = None
         self._cluster: Any = None
 
     def __enter__(self) -> Any:
-        from distributed import Client, LocalCluster  # type: ignore[import-untyped]
+        from distributed import Client, LocalCluster
 
         name, _, count = self.scheduler.partition(":")
         if name == "local":
@@ -533,18 +534,18 @@ class Cluster:
                 threads_per_worker=1,
                 processes=True,
                 host="127.0.0.1",
-                dashboard_address=None,
+                dashboard_address="127.0.0.1:0",
                 silence_logs=40,
             )
             self.client = Client(self._cluster)  # type: ignore[no-untyped-call]
             return self.client
         address = self.scheduler if "://" in self.scheduler else f"tcp://{self.scheduler}"
         try:
-            self.client = Client(address, timeout=CONNECT_TIMEOUT)  # type: ignore[no-untyped-call]
+            self.client = Client(address, timeout=self.timeout)  # type: ignore[no-untyped-call]
         except (OSError, TimeoutError) as exc:
             raise DistributedError(
                 f"cannot reach the Dask scheduler at {address} "
-                f"(no answer within {CONNECT_TIMEOUT} s: {type(exc).__name__})"
+                f"(no answer within {self.timeout:g} s: {type(exc).__name__})"
             ) from None
         return self.client
 
@@ -573,6 +574,7 @@ def run(
     storage_options: dict[str, Any] | None = None,
     progress: Callable[[Progress], None] | None = None,
     block_size: int = BLOCK,
+    connect_timeout: float = CONNECT_TIMEOUT,
 ) -> RunReport:
     """Parses the inputs (paths, globs, URLs) on a Dask cluster: `scheduler` is an
     address, "local[:N]", or a distributed.Client. Rows go to `sink` in input order
@@ -588,7 +590,7 @@ def run(
         kind = sink.row_kind or "tsv"
     job = Job(options, kind, output_dir)
     if isinstance(scheduler, str):
-        with Cluster(scheduler) as client:
+        with Cluster(scheduler, connect_timeout) as client:
             return _run(client, inputs, job, sink, storage_options, progress, block_size)
     return _run(scheduler, inputs, job, sink, storage_options, progress, block_size)
 
@@ -604,6 +606,7 @@ def _run(
 ) -> RunReport:
     from distributed import as_completed
 
+    _check_workers(client)
     report = RunReport()
     tasks = deque(plan(expand(inputs, storage_options), job.options, block_size))
     state = Progress(total=len(tasks))
@@ -670,6 +673,25 @@ def _run(
     if sink is not None:
         sink.flush()
     return report
+
+
+def _check_workers(client: Any) -> None:
+    """Raises DistributedError unless the cluster has workers and each can import
+    smtpcode. (A worker that cannot unpickles no task: it would end, and the run wait
+    for ever.) The check is a builtin, which every worker can unpickle."""
+    try:
+        client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
+    except TimeoutError:
+        raise DistributedError(
+            f"the Dask scheduler has no workers (none came within {CONNECT_TIMEOUT} s)"
+        ) from None
+    try:
+        client.run(exec, "import smtpcode.distributed")
+    except ModuleNotFoundError as exc:
+        raise DistributedError(
+            f"a Dask worker cannot import {exc.name or 'smtpcode'}: install smtpcode on "
+            "every worker (pip install 'smtpcode[dask]')"
+        ) from None
 
 
 def _refuse(slot: _Slot, slots: deque[_Slot], refused: dict[str, int], state: Progress) -> None:
@@ -817,7 +839,7 @@ def flat(finding: dict[str, Any]) -> dict[str, Any]:
 
 
 def _frame(source: Source, fmt: str) -> Any:
-    import pandas as pd  # type: ignore[import-untyped]
+    import pandas as pd
 
     rows = [flat(f) for f in file_findings(source, fmt)]
     frame = pd.DataFrame(rows, columns=list(FRAME_COLUMNS))
@@ -829,8 +851,8 @@ def findings_bag(
 ) -> Any:
     """The findings of files (paths, globs, URLs) as a dask.bag of dicts, one partition
     per file, each dict as Finding.to_dict() makes it (the JSON of `parse --json`)."""
-    import dask.bag as db  # type: ignore[import-untyped]
-    from dask import delayed  # type: ignore[attr-defined]
+    import dask.bag as db
+    from dask import delayed  # type: ignore[attr-defined,unused-ignore]
 
     sources = expand([paths] if isinstance(paths, str) else paths, storage_options)
     return db.from_delayed([delayed(file_findings)(s, fmt) for s in sources])  # type: ignore[no-untyped-call]
@@ -841,7 +863,7 @@ def findings_frame(
 ) -> Any:
     """The findings of files as a dask.dataframe with the fixed columns of FRAME_COLUMNS
     (one partition per file), ready for .to_parquet()."""
-    import dask.dataframe as dd  # type: ignore[import-untyped]
+    import dask.dataframe as dd
     import pandas as pd
 
     sources = expand([paths] if isinstance(paths, str) else paths, storage_options)
