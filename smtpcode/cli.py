@@ -509,12 +509,18 @@ def _parse_distributed(
     except ImportError as exc:
         die(f"--scheduler needs the dask extra: pip install 'smtpcode[dask]' ({exc})", EXIT_USAGE)
     try:
+        distributed.local_workers(scheduler)
+    except ValueError as exc:
+        die(f"--scheduler: {exc}", EXIT_USAGE)
+    try:
         storage = distributed.parse_storage_options(storage_options)
     except ValueError as exc:
         die(f"--storage-option: {exc}", EXIT_USAGE)
     sink = None if options.summary or output_dir is not None else renderer
     if sink is not None and sink.row_kind is None:
-        sink = _renderer(False, Color.never)  # rows are made on the workers: plain text
+        from smtpcode.render import make_renderer
+
+        sink = make_renderer("plain", "never")  # rows are made on the workers: plain text
     progress = distributed.TerminalProgress() if sys.stderr.isatty() else None
     try:
         return distributed.run(

@@ -521,16 +521,10 @@ class Cluster:
     def __enter__(self) -> Any:
         from distributed import Client, LocalCluster
 
-        name, _, count = self.scheduler.partition(":")
-        if name == "local":
-            from smtpcode.pipeline import idle_cpus
-
-            try:
-                workers = int(count) if count else idle_cpus()
-            except ValueError:
-                raise DistributedError(f"--scheduler local:N: not a number: {count!r}") from None
+        workers = local_workers(self.scheduler)
+        if workers is not None:
             self._cluster = LocalCluster(  # type: ignore[no-untyped-call]
-                n_workers=max(1, workers),
+                n_workers=workers,
                 threads_per_worker=1,
                 processes=True,
                 host="127.0.0.1",
@@ -554,6 +548,21 @@ class Cluster:
             self.client.close()
         if self._cluster is not None:
             self._cluster.close()
+
+
+def local_workers(scheduler: str) -> int | None:
+    """The worker processes of "local" (one per idle CPU) or "local:N"; None for the
+    address of a scheduler. Raises ValueError for "local:" and something not a count."""
+    name, sep, count = scheduler.partition(":")
+    if name != "local":
+        return None
+    if not sep:
+        from smtpcode.pipeline import idle_cpus
+
+        return idle_cpus()
+    if not count.isdigit() or not 1 <= int(count) <= 1024:
+        raise ValueError(f"local:N wants a number of worker processes, not {count!r}")
+    return int(count)
 
 
 @dataclass
@@ -736,6 +745,7 @@ class TerminalProgress:
         self.stream = stream or sys.stderr
         self._last = 0.0
         self._shown = False
+        self._width = 0
 
     def __call__(self, state: Progress) -> None:
         now = time.monotonic()
@@ -745,13 +755,16 @@ class TerminalProgress:
         filled = self.WIDTH * state.done // max(1, state.total)
         bar = "#" * filled + "-" * (self.WIDTH - filled)
         rate = state.lines_per_second
-        self.stream.write(f"\r[{bar}] {state.done}/{state.total} tasks, {_human(rate)} lines/s ")
+        line = f"[{bar}] {state.done}/{state.total} tasks, {_human(rate)} lines/s"
+        self._width = max(self._width, len(line))
+        self.stream.write(f"\r{line:<{self._width}}")
         self.stream.flush()
         self._shown = True
 
     def close(self) -> None:
+        """Clears the bar (the output or the messages that follow start on a clean line)."""
         if self._shown:
-            self.stream.write("\n")
+            self.stream.write("\r" + " " * self._width + "\r")
             self.stream.flush()
 
 

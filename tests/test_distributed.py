@@ -189,6 +189,9 @@ def test_blocks_of_big_logs_give_what_one_process_gives(big: list[Path], client:
     last = progress_out.getvalue().rsplit("\r", 1)[-1]
     done, total = last.split("] ", 1)[1].split(" tasks", 1)[0].split("/")
     assert done == total and int(total) > 10
+    assert last.startswith("[" + "#" * dist.TerminalProgress.WIDTH + "]")
+    progress.close()
+    assert progress_out.getvalue().endswith("\r" + " " * len(last) + "\r")
 
     summary = pipeline.run(names, pipeline.ParseOptions(jobs=1, summary=True), None)
     counted = dist.run(names, pipeline.ParseOptions(summary=True), client, block_size=BLOCK)
@@ -248,6 +251,25 @@ def test_remote_files_on_s3(logs: Path, cluster: LocalCluster, client: Client) -
         )
         assert many.returncode == 0, many.stderr
         assert many.stdout == one.stdout
+
+        # The endpoint from the standard variable instead, on a local cluster of the
+        # command's own (its workers inherit the environment); the JSON rows are the
+        # local files' under their URLs.
+        one = _smtpcode("--json", *names, cwd=logs)
+        many = _smtpcode(
+            "--json",
+            "--scheduler",
+            "local:1",
+            "s3://logs/day1/*",
+            cwd=logs,
+            env={**credentials, "AWS_ENDPOINT_URL": endpoint},
+        )
+        assert many.returncode == 0, many.stderr
+        renamed = [
+            line.replace(b'{"input": "', b'{"input": "s3://logs/day1/', 1)
+            for line in one.stdout.splitlines()
+        ]
+        assert many.stdout.splitlines() == renamed
 
         storage = dist.parse_storage_options(options)
         bag = dist.findings_bag("s3://logs/day1/relay*.log", storage_options=storage)
@@ -363,6 +385,16 @@ def test_storage_options_read_json_values() -> None:
     assert got == {"anon": True, "endpoint_url": "http://127.0.0.1:9000", "max_concurrency": 4}
     with pytest.raises(ValueError, match="not KEY=VALUE"):
         dist.parse_storage_options(["anon"])
+
+
+def test_a_local_cluster_needs_a_count_of_workers(logs: Path) -> None:
+    assert dist.local_workers("local:3") == 3
+    assert dist.local_workers("tcp://127.0.0.1:8786") is None
+    done = _smtpcode("--scheduler", "local:x", "relay0.log", cwd=logs)
+    assert done.returncode == 2
+    assert done.stderr == (
+        b"smtpcode: --scheduler: local:N wants a number of worker processes, not 'x'\n"
+    )
 
 
 def test_output_dir_without_scheduler_is_a_usage_error(logs: Path, tmp_path: Path) -> None:
