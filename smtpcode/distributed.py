@@ -85,6 +85,8 @@ class Task:
     block_size: int = BLOCK
     # Read the file from `block` to its end as one process would (a block was refused).
     rest: bool = False
+    # The file's place among the run's files (one file may be named twice).
+    file: int = 0
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,8 @@ class Job:
     kind: str | None
     # Where each task writes its JSON Lines (a local directory or a URL), or None.
     output_dir: str | None = None
+    # fsspec's options for an output directory given as a URL.
+    storage_options: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass
@@ -194,13 +198,13 @@ def plan(sources: Sequence[Source], options: ParseOptions, block_size: int = BLO
     """The tasks of a run, in output order: a task per file, or per block of a big plain
     log that looks line-local."""
     tasks: list[Task] = []
-    for source in sources:
+    for n, source in enumerate(sources):
         blocks = _blocks(source, options, block_size)
         if blocks <= 1:
-            tasks.append(Task(len(tasks), source))
+            tasks.append(Task(len(tasks), source, file=n))
             continue
         for k in range(blocks):
-            tasks.append(Task(len(tasks), source, k, block_size))
+            tasks.append(Task(len(tasks), source, k, block_size, file=n))
     return tasks
 
 
@@ -334,7 +338,7 @@ def run_task(task: Task, job: Job, first_line: int = 1) -> Outcome:
     else:
         outcome = _block(task, job, first_line)
     if job.output_dir is not None and outcome.ok:
-        outcome.part = _write_part(job.output_dir, task.index, outcome.rows)
+        outcome.part = _write_part(job, task.index, outcome.rows)
         outcome.rows = b""
     return outcome
 
@@ -473,16 +477,17 @@ def part_name(index: int) -> str:
     return f"part-{index:06d}.jsonl"
 
 
-def _write_part(output_dir: str, index: int, rows: bytes) -> str | None:
+def _write_part(job: Job, index: int, rows: bytes) -> str | None:
     """Writes a task's rows to its part file (none when it has no rows). A task run
     again (its worker died) writes the same file again, whole."""
-    if not rows:
+    output_dir = job.output_dir
+    if not rows or output_dir is None:
         return None
     if is_url(output_dir):
         import fsspec
 
         url = f"{output_dir.rstrip('/')}/{part_name(index)}"
-        with fsspec.open(url, "wb") as out:
+        with fsspec.open(url, "wb", **dict(job.storage_options)) as out:
             out.write(rows)
         return url
     os.makedirs(output_dir, exist_ok=True)
@@ -494,11 +499,11 @@ def _write_part(output_dir: str, index: int, rows: bytes) -> str | None:
     return path
 
 
-def _remove_part(part: str) -> None:
+def _remove_part(job: Job, part: str) -> None:
     if is_url(part):
         import fsspec
 
-        fs, path = fsspec.core.url_to_fs(part)
+        fs, path = fsspec.core.url_to_fs(part, **dict(job.storage_options))
         fs.rm(path)
     else:
         os.remove(part)
@@ -597,7 +602,7 @@ def run(
         kind = None
     else:
         kind = sink.row_kind or "tsv"
-    job = Job(options, kind, output_dir)
+    job = Job(options, kind, output_dir, tuple(sorted((storage_options or {}).items())))
     if isinstance(scheduler, str):
         with Cluster(scheduler, connect_timeout) as client:
             return _run(client, inputs, job, sink, storage_options, progress, block_size)
@@ -623,20 +628,19 @@ def _run(
     window = max(2, AHEAD * threads)
     slots: deque[_Slot] = deque()
     done: dict[int, Outcome] = {}
-    # Per file (by label): the future of the next block's first line number, and the
+    # Per file (by its place): the future of the next block's first line number, and the
     # block from which the file is read by one task (after a refused block).
-    next_line: dict[str, Any] = {}
-    refused: dict[str, int] = {}
+    next_line: dict[int, Any] = {}
+    refused: dict[int, int] = {}
     pending = as_completed()  # type: ignore[no-untyped-call]
 
     def submit(task: Task) -> Any:
         first_line: Any = 1
         if job.kind is not None and task.block and not task.rest:
-            label = task.source.label
             before = replace(task, block=task.block - 1)
             count = client.submit(count_lines, before, pure=False)
-            first_line = client.submit(operator.add, next_line.get(label, 1), count, pure=False)
-            next_line[label] = first_line
+            first_line = client.submit(operator.add, next_line.get(task.file, 1), count, pure=False)
+            next_line[task.file] = first_line
         future = client.submit(run_task, task, job, first_line, pure=False)
         pending.add(future)  # type: ignore[no-untyped-call]
         return future
@@ -644,7 +648,7 @@ def _run(
     def fill() -> None:
         while tasks and len(slots) < window:
             task = tasks.popleft()
-            at = refused.get(task.source.label)
+            at = refused.get(task.file)
             if at is not None and task.block is not None and task.block > at:
                 state.total -= 1
                 continue
@@ -664,7 +668,7 @@ def _run(
                 got = done.pop(id(slot.future))
                 if slot.discard:
                     if got.part is not None:
-                        _remove_part(got.part)
+                        _remove_part(job, got.part)
                     continue
                 if not got.ok:
                     _refuse(slot, slots, refused, state)
@@ -703,15 +707,15 @@ def _check_workers(client: Any) -> None:
         ) from None
 
 
-def _refuse(slot: _Slot, slots: deque[_Slot], refused: dict[str, int], state: Progress) -> None:
+def _refuse(slot: _Slot, slots: deque[_Slot], refused: dict[int, int], state: Progress) -> None:
     """Block k of a file is not what sequential reading gives: the file is read from
     there by one task, its later blocks are thrown away (their tasks still finish)."""
-    label = slot.task.source.label
+    file = slot.task.file
     assert slot.task.block is not None
-    refused[label] = slot.task.block
+    refused[file] = slot.task.block
     state.total += 1
     for other in slots:
-        if other.task.source.label == label:
+        if other.task.file == file:
             other.discard = True
 
 

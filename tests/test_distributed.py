@@ -170,9 +170,10 @@ def test_summary_and_json_of_many_files_equal_one_process(
 
 
 def test_blocks_of_big_logs_give_what_one_process_gives(big: list[Path], client: Client) -> None:
-    names = [str(p) for p in big]
+    # The first log twice: each copy is a file of its own (its own line numbers).
+    names = [str(p) for p in [*big, big[0]]]
     tasks = dist.plan(dist.expand(names), pipeline.ParseOptions(), BLOCK)
-    assert len(tasks) == sum(-(-p.stat().st_size // BLOCK) for p in big) > 20
+    assert len(tasks) == sum(-(-os.path.getsize(n) // BLOCK) for n in names) > 30
     one = Rows("json")
     pipeline.run(names, pipeline.ParseOptions(jobs=1), one)
     progress_out = io.StringIO()
@@ -196,7 +197,7 @@ def test_blocks_of_big_logs_give_what_one_process_gives(big: list[Path], client:
     summary = pipeline.run(names, pipeline.ParseOptions(jobs=1, summary=True), None)
     counted = dist.run(names, pipeline.ParseOptions(summary=True), client, block_size=BLOCK)
     assert counted.tally == summary.tally
-    assert counted.tally.inputs == 2
+    assert counted.tally.inputs == 3
 
 
 def test_output_dir_parts_hold_the_findings_once(
@@ -217,7 +218,9 @@ def test_output_dir_parts_hold_the_findings_once(
     assert report.tally == summary.tally
 
 
-def test_remote_files_on_s3(logs: Path, cluster: LocalCluster, client: Client) -> None:
+def test_remote_files_on_s3(
+    logs: Path, big: list[Path], cluster: LocalCluster, client: Client
+) -> None:
     pytest.importorskip("s3fs")
     boto3 = pytest.importorskip("boto3")
     server_module = pytest.importorskip("moto.server")
@@ -272,6 +275,26 @@ def test_remote_files_on_s3(logs: Path, cluster: LocalCluster, client: Client) -
         assert many.stdout.splitlines() == renamed
 
         storage = dist.parse_storage_options(options)
+        # A big remote log in blocks (one refused), its parts written to the bucket.
+        s3.upload_file(str(big[1]), "logs", "big/mixed.log")
+        one_process = Rows("json")
+        pipeline.run([str(big[1])], pipeline.ParseOptions(jobs=1), one_process)
+        report = dist.run(
+            ["s3://logs/big/mixed.log"],
+            pipeline.ParseOptions(),
+            client,
+            output_dir="s3://logs/out",
+            storage_options=storage,
+            block_size=BLOCK,
+        )
+        listed = s3.list_objects_v2(Bucket="logs", Prefix="out/")["Contents"]
+        parts = sorted(item["Key"] for item in listed)
+        assert 1 < len(parts) < -(-big[1].stat().st_size // BLOCK)
+        written = b"".join(s3.get_object(Bucket="logs", Key=k)["Body"].read() for k in parts)
+        label = b'{"input": "' + str(big[1]).encode()
+        assert written == one_process.data.replace(label, b'{"input": "s3://logs/big/mixed.log')
+        assert report.findings == written.count(b"\n")
+
         bag = dist.findings_bag("s3://logs/day1/relay*.log", storage_options=storage)
         got = client.compute(bag).result()
         expected = [
