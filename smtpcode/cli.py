@@ -504,10 +504,12 @@ def _parse_distributed(
     """`parse --scheduler`: the run on a Dask cluster (smtpcode.distributed)."""
     if not files or "-" in files:
         die("--scheduler reads files, globs or URLs, not standard input", EXIT_USAGE)
+    from smtpcode import distributed
+
     try:
-        from smtpcode import distributed
-    except ImportError as exc:
-        die(f"--scheduler needs the dask extra: pip install 'smtpcode[dask]' ({exc})", EXIT_USAGE)
+        distributed.require_dask()
+    except distributed.DistributedError as exc:
+        die(str(exc), EXIT_USAGE)
     try:
         distributed.local_workers(scheduler)
     except ValueError as exc:

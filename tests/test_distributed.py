@@ -420,6 +420,26 @@ def test_a_local_cluster_needs_a_count_of_workers(logs: Path) -> None:
     )
 
 
+def test_without_the_dask_extra_scheduler_says_what_to_install(logs: Path) -> None:
+    # Python without the distributed package (as after a plain `pip install smtpcode`).
+    code = (
+        "import sys; sys.modules['distributed'] = None; "
+        "sys.argv = ['smtpcode', 'parse', '--scheduler', 'local:1', 'relay0.log']; "
+        "from smtpcode.cli import main; main()"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=logs,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith(
+        b"smtpcode: --scheduler needs the dask extra: pip install 'smtpcode[dask]' ("
+    )
+
+
 def test_output_dir_without_scheduler_is_a_usage_error(logs: Path, tmp_path: Path) -> None:
     done = _smtpcode("--output-dir", str(tmp_path), "relay0.log", cwd=logs)
     assert done.returncode == 2
