@@ -200,6 +200,19 @@ def test_blocks_of_big_logs_give_what_one_process_gives(big: list[Path], client:
     assert counted.tally.inputs == 3
 
 
+def test_the_rest_of_a_file_from_its_first_block_is_the_whole_file(big: list[Path]) -> None:
+    # What a run does when a log's first block leaves the reading unresumable.
+    name = str(big[1])
+    source = dist.expand([name])[0]
+    task = dist.Task(0, source, block=0, block_size=BLOCK, rest=True)
+    one = Rows("json")
+    pipeline.run([name], pipeline.ParseOptions(jobs=1), one)
+    outcome = dist.run_task(task, dist.Job(pipeline.ParseOptions(), "json"))
+    assert outcome.ok and outcome.rows == one.data
+    assert outcome.report.tally.inputs == 1
+    assert outcome.lines == big[1].read_bytes().count(b"\n")
+
+
 def test_output_dir_parts_hold_the_findings_once(
     big: list[Path], client: Client, tmp_path: Path
 ) -> None:

@@ -169,7 +169,7 @@ def _run(
     threads = sum(client.nthreads().values()) or 1
     window = max(2, AHEAD * threads)
     slots: deque[_Slot] = deque()
-    done: dict[int, Outcome] = {}
+    done: dict[Any, Outcome] = {}
     # Per file (by its place): the future of the next block's first line number, and the
     # block from which the file is read by one task (after a refused block).
     next_line: dict[int, Any] = {}
@@ -200,14 +200,14 @@ def _run(
         fill()
         for future in pending:
             outcome = _result(future)
-            done[id(future)] = outcome
+            done[future.key] = outcome
             state.done += 1
             state.lines += outcome.lines
             if progress is not None:
                 progress(state)
-            while slots and id(slots[0].future) in done:
+            while slots and slots[0].future.key in done:
                 slot = slots.popleft()
-                got = done.pop(id(slot.future))
+                got = done.pop(slot.future.key)
                 if slot.discard:
                     if got.part is not None:
                         remove_part(job, got.part)

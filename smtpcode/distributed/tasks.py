@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from smtpcode.distributed.sources import Task, is_url, open_binary
 from smtpcode.pipeline import ParseOptions, RunReport
+from smtpcode.records import Problem
 from smtpcode.tally import Tally
 
 if TYPE_CHECKING:
@@ -229,6 +230,19 @@ def _read(f: BinaryIO, n: int) -> bytes:
     return b"".join(parts)
 
 
+def _count_to(f: BinaryIO, end: int) -> int:
+    """The line ends before byte `end`, read a MB at a time."""
+    f.seek(0)
+    n = 0
+    while end > 0:
+        data = f.read(min(end, 1 << 20))
+        if not data:
+            break
+        n += data.count(b"\n")
+        end -= len(data)
+    return n
+
+
 def _block(task: Task, job: Job, first_line: int) -> Outcome:
     """A block read as smtpcode.parallel reads a chunk, and checked as it checks one."""
     from smtpcode.extract import Scanner
@@ -271,12 +285,14 @@ def _rest_of_file(task: Task, job: Job) -> Outcome:
     assert k is not None and source.size is not None
     report = RunReport()
     report.tally.inputs = 1 if k == 0 else 0
-    chunks: list[parallel._Chunk] = []
-    with open_binary(source) as f:
-        head_end = _bounds(f, source.size, 0, task.block_size)[1]
-        start = _bounds(f, source.size, k, task.block_size)[0]
-        f.seek(0)
-        lines = 1 + _read(f, start).count(b"\n") if k else 1
+    try:
+        with open_binary(source) as f:
+            head_end = _bounds(f, source.size, 0, task.block_size)[1]
+            start = _bounds(f, source.size, k, task.block_size)[0]
+            lines = 1 + _count_to(f, start)
+    except OSError as exc:  # the file went away since it was planned: said, not fatal
+        report.problems.append(Problem(source.label, None, exc.strerror or str(exc)))
+        return Outcome(task.index, True, report)
     first = parallel._Chunk(0, 0, head_end, 1)
     # _sequential looks at chunks[0] and chunks[k] only.
     chunks = [first] + [parallel._Chunk(k, start, source.size, lines)] * k if k else [first]
