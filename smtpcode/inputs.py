@@ -148,8 +148,16 @@ def _peek(stream: BinaryIO) -> bytes:
             data: bytes = peek(SNIFF)
         except EOFError as exc:  # a compressed stream cut short
             raise InputError(f"compressed data is cut short ({exc})") from None
-        except OSError as exc:
+        except (OSError, ValueError) as exc:
             raise InputError(f"cannot read the data: {exc}") from None
+        except Exception as exc:
+            # Corrupt compressed data: zlib.error and lzma.LZMAError are neither.
+            import lzma
+            import zlib
+
+            if not isinstance(exc, zlib.error | lzma.LZMAError):
+                raise
+            raise InputError(f"corrupt compressed data ({exc})") from None
         return data[:SNIFF]
     return stream.read(SNIFF)
 

@@ -169,6 +169,19 @@ def test_summary_and_json_of_many_files_equal_one_process(
     assert many.stdout == one.stdout
 
 
+def test_unreadable_inputs_are_reported_as_one_process_reports_them(
+    logs: Path, cluster: LocalCluster, tmp_path: Path
+) -> None:
+    (tmp_path / "garbage.log.gz").write_bytes(b"\x1f\x8b\x08\x00 not gzip at all")
+    names = [str(logs / "relay0.log"), "missing.log", str(tmp_path / "garbage.log.gz")]
+    one = _smtpcode("--summary", *names, cwd=tmp_path)
+    many = _smtpcode("--summary", "--scheduler", cluster.scheduler_address, *names, cwd=tmp_path)
+    assert many.returncode == one.returncode == 3
+    assert many.stdout == one.stdout
+    assert many.stderr == one.stderr
+    assert b"smtpcode: cannot read missing.log: No such file or directory\n" in many.stderr
+
+
 def test_blocks_of_big_logs_give_what_one_process_gives(big: list[Path], client: Client) -> None:
     # The first log twice: each copy is a file of its own (its own line numbers).
     names = [str(p) for p in [*big, big[0]]]
