@@ -9,7 +9,9 @@ with what one process gives: the same summary byte for byte, the same findings.
 from __future__ import annotations
 
 import bz2
+import functools
 import gzip
+import http.server
 import importlib.util
 import io
 import lzma
@@ -19,6 +21,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -331,6 +334,30 @@ def test_remote_files_on_s3(
         assert got == expected
     finally:
         server.stop()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def test_remote_files_over_http(logs: Path, client: Client) -> None:
+    pytest.importorskip("aiohttp")
+    handler = functools.partial(_QuietHandler, directory=str(logs))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        port = server.server_address[1]
+        names = ["relay3.log", "old1.log.bz2", "sendmail.log"]
+        urls = [f"http://127.0.0.1:{port}/{name}" for name in names]
+        one = pipeline.run([str(logs / n) for n in names], pipeline.ParseOptions(jobs=1), None)
+        many = dist.run(urls, pipeline.ParseOptions(summary=True), client)
+        assert many.tally == one.tally
+        assert many.problems == []
+    finally:
+        server.shutdown()
+        thread.join()
 
 
 def test_findings_frame_has_fixed_columns_and_goes_to_parquet(
