@@ -10,7 +10,7 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from smtpcode.distributed.sources import Task, is_url, open_binary
+from smtpcode.distributed.sources import PART_REQUEST, Task, is_url, open_binary
 from smtpcode.pipeline import ParseOptions, RunReport
 from smtpcode.records import Problem
 from smtpcode.tally import Tally
@@ -213,7 +213,7 @@ def _line_start(f: BinaryIO, offset: int, size: int) -> int:
 def count_lines(task: Task) -> int:
     """The line ends in a block: what the next block's first line number needs."""
     assert task.block is not None and task.source.size is not None
-    with open_binary(task.source) as f:
+    with open_binary(task.source, PART_REQUEST) as f:
         start, end = _bounds(f, task.source.size, task.block, task.block_size)
         f.seek(start)
         return _read(f, end - start).count(b"\n")
@@ -254,7 +254,7 @@ def _block(task: Task, job: Job, first_line: int) -> Outcome:
     report.tally.inputs = 1 if k == 0 else 0
     options = job.options
     try:
-        with open_binary(source) as f:
+        with open_binary(source, PART_REQUEST) as f:
             start, end = _bounds(f, source.size, k, task.block_size)
             f.seek(start)
             data = _read(f, end - start)
