@@ -96,8 +96,8 @@ def _expand_remote(
 
 
 # Bytes a remote file fetches per request when a task reads a part of it (a block, a
-# file's head, the line end after a cut): the storage's default (fsspec's 5 MB, s3fs's 50 MB) would
-# fetch much more than a 16 kB look for a line end needs.
+# file's head, the line end after a cut): the storage's default (fsspec's 5 MB, s3fs's
+# 50 MB) would fetch much more than a 16 kB look for a line end needs.
 PART_REQUEST = 256 << 10
 
 
