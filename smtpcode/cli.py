@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 import typer.core
@@ -27,6 +27,10 @@ from smtpcode.i18n import N_, _
 # The help texts below are evaluated as the app is built: decide the language first, from
 # the command line (--lang) or the environment (SMTPCODE_LANG, the locale).
 i18n.set_language(i18n.choose(sys.argv[1:]))
+
+if TYPE_CHECKING:
+    from smtpcode.pipeline import ParseOptions, RunReport
+    from smtpcode.render.base import Renderer
 
 # The most --jobs accepted (pipeline.MAX_JOBS; not imported: the core loads lazily).
 MAX_JOBS = 64
@@ -860,6 +864,43 @@ def parse(
         typer.Option("--binary", help=_("Read binary files too instead of skipping them.")),
     ] = False,
     lang: LangOpt = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help=_(
+                "Parse on a Dask cluster: a scheduler's address (tcp://host:8786), or "
+                "local[:N] for N worker processes on this machine. FILE... may then be globs "
+                "and URLs (s3://, gs://, https://). Needs smtpcode[dask]."
+            ),
+            metavar="ADDRESS",
+            show_default=False,
+        ),
+    ] = None,
+    output_dir: Annotated[
+        str | None,
+        typer.Option(
+            "--output-dir",
+            help=_(
+                "With --scheduler: each task writes its findings as JSON Lines to a part "
+                "file in this directory (or URL); only counts come back."
+            ),
+            metavar="DIR",
+            show_default=False,
+        ),
+    ] = None,
+    storage_options: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--storage-option",
+            help=_(
+                "With --scheduler: KEY=VALUE for remote storage (fsspec), e.g. "
+                "endpoint_url=http://127.0.0.1:9000 or anon=true. Repeatable."
+            ),
+            metavar="KEY=VALUE",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Find and explain every SMTP reply in logs, transcripts, bounces and events.
 
@@ -900,8 +941,15 @@ def parse(
     renderer = _renderer(as_json, color)
     report_sink = _report_sink(report_format) if report_format is not None else None
     sink = report_sink if report_sink is not None else (None if counting else renderer)
+    if scheduler is None and (output_dir is not None or storage_options):
+        die(_("--output-dir and --storage-option need --scheduler"), EXIT_USAGE)
     try:
-        report = pipeline.run(inputs, options, sink)
+        if scheduler is not None:
+            report = _parse_distributed(
+                files, options, renderer, scheduler, output_dir, storage_options or []
+            )
+        else:
+            report = pipeline.run(inputs, options, sink)
         if report_sink is not None:
             report_sink.parse_summary(report.tally)
             report_sink.close()
@@ -946,6 +994,54 @@ def _report_sink(kind: ReportFormat):  # type: ignore[no-untyped-def]
     from smtpcode.render.report_md import MarkdownReport
 
     return MarkdownReport(sys.stdout)
+
+
+def _parse_distributed(
+    files: list[str] | None,
+    options: ParseOptions,
+    renderer: Renderer,
+    scheduler: str,
+    output_dir: str | None,
+    storage_options: list[str],
+) -> RunReport:
+    """`parse --scheduler`: the run on a Dask cluster (smtpcode.distributed)."""
+    if not files or "-" in files:
+        die("--scheduler reads files, globs or URLs, not standard input", EXIT_USAGE)
+    from smtpcode import distributed
+
+    try:
+        distributed.require_dask()
+    except distributed.DistributedError as exc:
+        die(str(exc), EXIT_USAGE)
+    try:
+        distributed.local_workers(scheduler)
+    except ValueError as exc:
+        die(f"--scheduler: {exc}", EXIT_USAGE)
+    try:
+        storage = distributed.parse_storage_options(storage_options)
+    except ValueError as exc:
+        die(f"--storage-option: {exc}", EXIT_USAGE)
+    sink = None if options.summary or output_dir is not None else renderer
+    if sink is not None and sink.row_kind is None:
+        from smtpcode.render import make_renderer
+
+        sink = make_renderer("plain", "never")  # rows are made on the workers: plain text
+    progress = distributed.TerminalProgress() if sys.stderr.isatty() else None
+    try:
+        return distributed.run(
+            files,
+            options,
+            scheduler,
+            sink,
+            output_dir=output_dir,
+            storage_options=storage,
+            progress=progress,
+        )
+    except distributed.DistributedError as exc:
+        die(str(exc), EXIT_INPUT)
+    finally:
+        if progress is not None:
+            progress.close()
 
 
 def _quiet_stdout() -> None:

@@ -62,9 +62,11 @@ class Opened:
     # A regular, uncompressed file: it may be cut into chunks for several processes.
     path: str | None
     compression: str | None
+    # Opened here (not standard input): closed with the Opened.
+    owned: bool = False
 
     def close(self) -> None:
-        if self.path is not None or self.compression is not None:
+        if self.owned or self.path is not None or self.compression is not None:
             self.stream.close()
 
 
@@ -81,6 +83,21 @@ def open_input(name: str, read_binary: bool = False) -> Opened:
         raw = open(name, "rb")  # noqa: SIM115 (closed by Opened.close)
         label = name
         regular = _is_regular(raw)
+    return _opened(raw, name, label, regular, read_binary)
+
+
+def open_stream(stream: BinaryIO, name: str, read_binary: bool = False) -> Opened:
+    """An input already open as a binary stream (a remote file opened through fsspec),
+    read as open_input reads a file: decompressed, recoded, skipped when binary. The
+    stream is closed with the Opened; it is never cut into chunks (no path)."""
+    try:
+        return _opened(stream, "", name, False, read_binary)
+    except BaseException:
+        stream.close()
+        raise
+
+
+def _opened(raw: BinaryIO, name: str, label: str, regular: bool, read_binary: bool) -> Opened:
     try:
         head = _peek(raw)
         if not hasattr(raw, "peek"):
@@ -100,16 +117,17 @@ def open_input(name: str, read_binary: bool = False) -> Opened:
         if head and not read_binary and is_binary(head):
             raise SkippedInput(_("skipped: binary data (use --binary to read it anyway)"))
     except BaseException:
-        if name != "-":
+        if name not in ("-", ""):
             raw.close()
         raise
     plain_file = regular and compression is None and stream is raw
     return Opened(
         name=label,
         stream=stream,
-        live=not regular,
+        live=not regular and name != "",
         path=name if plain_file else None,
         compression=compression,
+        owned=name == "",
     )
 
 
@@ -136,8 +154,16 @@ def _peek(stream: BinaryIO) -> bytes:
             raise InputError(
                 _("compressed data is cut short ({error})").format(error=exc)
             ) from None
-        except OSError as exc:
+        except (OSError, ValueError) as exc:
             raise InputError(_("cannot read the data: {error}").format(error=exc)) from None
+        except Exception as exc:
+            # Corrupt compressed data: zlib.error and lzma.LZMAError are neither.
+            import lzma
+            import zlib
+
+            if not isinstance(exc, zlib.error | lzma.LZMAError):
+                raise
+            raise InputError(_("corrupt compressed data ({error})").format(error=exc)) from None
         return data[:SNIFF]
     return stream.read(SNIFF)
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, BinaryIO, NamedTuple, cast
 
 from smtpcode.extract import Scanner
@@ -64,6 +64,12 @@ def suitable(path: str, fmt: str) -> bool:
 
     if "fork" not in multiprocessing.get_all_start_methods():
         return False
+    return line_local_head(head)
+
+
+def line_local_head(head: bytes) -> bool:
+    """Whether the first bytes of a file (SAMPLE of them) look like a line-local log:
+    LF or CRLF line ends, Postfix lines. A guess: the chunks are checked as they are read."""
     if uses_bare_cr(head[:-1]):
         return False
     lines = [line for line in head.split(b"\n")[:-1] if line.strip()][:PROBE_LINES]
@@ -126,7 +132,7 @@ def parse_file(
         out = _make(replies, options, None if counting else kind, cache, report)
         report.problems += scanner.problems
     if not scanner.resumable:
-        return _sequential(path, name, options, sink, report, 0, chunks, cache)
+        return _sequential(_opener(path), name, options, sink, report, 0, chunks, cache)
     _emit(sink, out)
     if len(chunks) == 1:
         return report
@@ -181,7 +187,7 @@ def parse_file(
             worker.terminate()
             worker.join()
     if stop is not None:
-        return _sequential(path, name, options, sink, report, stop, chunks, cache)
+        return _sequential(_opener(path), name, options, sink, report, stop, chunks, cache)
     return report
 
 
@@ -244,20 +250,25 @@ def _emit(sink: Sink | None, rows: bytes) -> None:
         sink.write_rows([rows])
 
 
+def _opener(path: str) -> Callable[[], BinaryIO]:
+    return lambda: open(path, "rb")
+
+
 def _sequential(
-    path: str,
+    opener: Callable[[], BinaryIO],
     name: str,
     options: ParseOptions,
     sink: Sink | None,
     report: RunReport,
     k: int,
-    chunks: list[_Chunk],
+    chunks: Sequence[_Chunk],
     cache: DiagnosisCache,
 ) -> RunReport:
     """Chunks k onwards, read here from the state sequential reading has at chunk k: the
     first chunk and the last lines before chunk k are read again (their replies dropped),
-    then the rest of the file."""
-    with open(path, "rb") as f:
+    then the rest of the file. Only chunks[0] and chunks[k] are looked at; `opener` opens
+    the file (a seekable binary stream: a local file, or a remote one through fsspec)."""
+    with opener() as f:
         parts: list[tuple[BinaryIO, int, bool]]
         if k == 0:
             parts = [(f, 1, True)]
@@ -276,7 +287,7 @@ def _sequential(
                 parts.append((io.BytesIO(tail), first_line - tail.count(b"\n"), False))
             f.seek(start)
             parts.append((f, first_line, False))
-        scanner = Scanner(name, options.fmt, os.fstat(f.fileno()).st_mtime)
+        scanner = Scanner(name, options.fmt, _mtime(f))
         # The first chunk and the lines before chunk k give replies with line numbers.
         replies = (r for r in scanner.scan_parts(parts) if r.line is None or r.line >= first_line)
         try:
@@ -289,6 +300,15 @@ def _sequential(
             report.problems.append(Problem(name, None, f"{type(exc).__name__}: {exc}"))
         report.problems += scanner.problems
     return report
+
+
+def _mtime(f: BinaryIO) -> float | None:
+    """When an open file was last modified (the year of its syslog lines); None for a
+    stream that is no local file (a remote object)."""
+    try:
+        return os.fstat(f.fileno()).st_mtime
+    except (AttributeError, OSError, ValueError):
+        return None
 
 
 def _chunks(path: str, size: int) -> list[_Chunk]:

@@ -97,12 +97,19 @@ class RunReport:
         self.interrupted = self.interrupted or other.interrupted
 
 
-def run(inputs: Sequence[str], options: ParseOptions, sink: Sink | None) -> RunReport:
+def run(
+    inputs: Sequence[str],
+    options: ParseOptions,
+    sink: Sink | None,
+    opener: Callable[[str, bool], Opened] | None = None,
+) -> RunReport:
     """Reads every input in turn into `sink` (None: only counted). Never raises for an
     input's sake; raises only what writing the output raises, and KeyboardInterrupt is
-    turned into report.interrupted."""
+    turned into report.interrupted. `opener` opens an input (default: inputs.open_input;
+    a distributed run opens remote files through fsspec)."""
     from smtpcode.inputs import InputError, SkippedInput, open_input
 
+    open_one: Callable[[str, bool], Opened] = opener or open_input
     report = RunReport.for_options(options)
     try:
         for name in inputs:
@@ -111,7 +118,7 @@ def run(inputs: Sequence[str], options: ParseOptions, sink: Sink | None) -> RunR
             report.tally.inputs += 1
             label = "<stdin>" if name == "-" else name
             try:
-                opened = open_input(name, options.read_binary)
+                opened = open_one(name, options.read_binary)
             except SkippedInput as exc:
                 report.skipped.append(Problem(label, None, str(exc)))
                 continue

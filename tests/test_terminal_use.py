@@ -146,9 +146,7 @@ def test_search_says_why_it_matched(run) -> None:
     assert code == 0
     # (A provider's "Greylisted" token also matches, and is listed too.)
     rows = [" ".join(line.split()) for line in out.splitlines()]
-    assert (
-        "450 transient standard Mailbox unavailable (temporary) [when you see it, fix]" in rows
-    )
+    assert "450 transient standard Mailbox unavailable (temporary) [when you see it, fix]" in rows
     _, out, _ = run("search", "--json", "mailbox", "full")
     assert (
         '"matched": ["title", "meaning", "when you see it", "fix", "reply phrasings"]'

@@ -1,0 +1,99 @@
+"""The findings of many files as a Dask bag or dataframe, for a Dask session of one's own."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from smtpcode.distributed.sources import Source, expand, open_binary
+
+# The columns of findings_frame(): Finding.to_dict() flattened (the meaning entries by
+# their titles, the lists joined by line ends), with pandas dtypes.
+FRAME_COLUMNS: dict[str, str] = {
+    "input": "string",
+    "line": "Int64",
+    "time": "string",
+    "text": "string",
+    "basic": "string",
+    "enhanced": "string",
+    "class": "string",
+    "reason": "string",
+    "provider": "string",
+    "reporter": "string",
+    "remote_host": "string",
+    "remote_mta": "string",
+    "direction": "string",
+    "recipient": "string",
+    "command": "string",
+    "retry": "boolean",
+    "hard_bounce": "boolean",
+    "lang": "string",
+    "basic_meaning": "string",
+    "enhanced_meaning": "string",
+    "summary": "string",
+    "advice": "string",
+    "warnings": "string",
+    "truncated": "boolean",
+    "undefined": "string",
+}
+
+
+def file_findings(source: Source, fmt: str = "auto") -> list[dict[str, Any]]:
+    """The findings of one file, as Finding.to_dict() gives them (a bag's partition)."""
+    from smtpcode.api import parse
+    from smtpcode.inputs import open_input, open_stream
+
+    opened = (
+        open_stream(open_binary(source), source.label, True)
+        if source.remote
+        else open_input(source.url, True)
+    )
+    try:
+        return [f.to_dict() for f in parse(opened.stream, input_name=source.label, fmt=fmt)]
+    finally:
+        opened.close()
+
+
+def flat(finding: dict[str, Any]) -> dict[str, Any]:
+    """A finding's dict with FRAME_COLUMNS' columns."""
+    row = {name: finding.get(name) for name in FRAME_COLUMNS}
+    meaning = finding.get("meaning") or {}
+    for part in ("basic", "enhanced"):
+        entry = meaning.get(part)
+        row[f"{part}_meaning"] = entry.get("title") if isinstance(entry, dict) else None
+    row["warnings"] = "\n".join(finding.get("warnings") or ()) or None
+    row["undefined"] = " ".join(finding.get("undefined") or ()) or None
+    return row
+
+
+def _frame(source: Source, fmt: str) -> Any:
+    import pandas as pd
+
+    rows = [flat(f) for f in file_findings(source, fmt)]
+    frame = pd.DataFrame(rows, columns=list(FRAME_COLUMNS))
+    return frame.astype(FRAME_COLUMNS)
+
+
+def findings_bag(
+    paths: str | Sequence[str], fmt: str = "auto", storage_options: dict[str, Any] | None = None
+) -> Any:
+    """The findings of files (paths, globs, URLs) as a dask.bag of dicts, one partition
+    per file, each dict as Finding.to_dict() makes it (the JSON of `parse --json`)."""
+    import dask.bag as db
+    from dask import delayed  # type: ignore[attr-defined,unused-ignore]
+
+    sources = expand([paths] if isinstance(paths, str) else paths, storage_options)
+    return db.from_delayed([delayed(file_findings)(s, fmt) for s in sources])  # type: ignore[no-untyped-call]
+
+
+def findings_frame(
+    paths: str | Sequence[str], fmt: str = "auto", storage_options: dict[str, Any] | None = None
+) -> Any:
+    """The findings of files as a dask.dataframe with the fixed columns of FRAME_COLUMNS
+    (one partition per file), ready for .to_parquet()."""
+    import dask.dataframe as dd
+    import pandas as pd
+
+    sources = expand([paths] if isinstance(paths, str) else paths, storage_options)
+    meta = pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in FRAME_COLUMNS.items()})
+    return dd.from_map(_frame, sources, fmt=fmt, meta=meta, enforce_metadata=False)  # type: ignore[no-untyped-call]
