@@ -219,16 +219,18 @@ def test_list_in_german(run) -> None:
 @pytest.mark.parametrize(
     ("query", "first"),
     [
-        ("Postfach voll", "X.2.2  any        standard   Postfach voll"),
-        ("voll Postfach", "X.2.2  any        standard   Postfach voll"),
+        ("Postfach voll", "X.2.2 any standard Postfach voll"),
+        ("voll Postfach", "X.2.2 any standard Postfach voll"),
         # English words still find the entries, shown in German.
-        ("mailbox full", "X.2.2  any        standard   Postfach voll"),
+        ("mailbox full", "X.2.2 any standard Postfach voll"),
     ],
 )
 def test_search_finds_german_words(run, query: str, first: str) -> None:
     status, out, _ = run("--lang", "de", "search", *query.split())
     assert status == 0
-    assert out.splitlines()[0] == first
+    # The row's cells; the code column's width follows the widest code listed (a
+    # provider's token may be listed too), so padding is not compared.
+    assert " ".join(out.splitlines()[0].split()) == first
 
 
 def test_english_search_knows_no_german(run) -> None:
