@@ -216,6 +216,33 @@ def test_list_in_german(run) -> None:
     assert out.splitlines()[0] == f"550  permanent  standard   {TITLE_550_DE}"
 
 
+def test_provider_code_in_german(run) -> None:
+    # Microsoft's own code: the provider layer's entry, with its German texts.
+    status, out, _ = run("--lang", "de", "explain", "5.7.606")
+    assert status == 0
+    lines = out.splitlines()
+    assert lines[0] == (
+        "5.7.606  Zugriff verweigert, gesperrte sendende IP  (vendor: Microsoft 365 / Outlook.com)"
+    )
+    assert "    - Admin des Absenders: Beseitigen Sie die Ursache" in out
+    assert "  Erneuter Versuch: erst, wenn die Ursache behoben ist" in lines
+    _, english, _ = run("explain", "5.7.606")
+    assert english.splitlines()[0].startswith("5.7.606  Access denied, banned sending IP  (")
+
+
+def test_provider_token_in_german(run) -> None:
+    status, out, _ = run("--lang", "de", "explain", "--json", "TSS04")
+    assert status == 0
+    finding = json.loads(out)
+    assert finding["lang"] == "de"
+    assert finding["provider"] == "yahoo"
+    vendor = finding["meaning"]["vendor"]
+    assert (
+        vendor["title"] == "Zurückgestellt wegen unerwarteten Volumens oder Beschwerden von Nutzern"
+    )
+    assert vendor["actors"] == ["sender", "sender-admin"]
+
+
 @pytest.mark.parametrize(
     ("query", "first"),
     [
