@@ -399,3 +399,24 @@ def test_library_explains_in_a_language() -> None:
     )
     with pytest.raises(i18n.LanguageError):
         explain("550", lang="fr")
+
+
+def test_library_explains_a_token_in_either_language() -> None:
+    from smtpcode.api import explain_query
+
+    german = explain_query("TSS04", lang="de")
+    assert german.lang == "de"
+    assert german.vendor_entry is not None
+    assert german.vendor_entry.title == (
+        "Zurückgestellt wegen unerwarteten Volumens oder Beschwerden von Nutzern"
+    )
+    english = explain_query("TSS04", lang="en")
+    assert english.lang == "en"
+    assert english.vendor_entry is not None
+    assert english.vendor_entry.title == "Deferred for unexpected volume or user complaints"
+    # What the entry means for diagnosis is the English file's in both languages.
+    assert (german.reason, german.klass, german.vendor_entry.actors) == (
+        english.reason,
+        english.klass,
+        english.vendor_entry.actors,
+    )
