@@ -28,9 +28,10 @@ DATA_FILES = (
     "codes.yaml",
     "rules.yaml",
     "providers/*.yaml",
-    # The texts in other languages (codes.de.yaml, rules.de.yaml).
+    # The texts in other languages (codes.de.yaml, rules.de.yaml, providers/de/*.yaml).
     "codes.*.yaml",
     "rules.*.yaml",
+    "providers/*/*.yaml",
 )
 # The program's own messages: each .po is compiled to the .mo gettext reads beside it.
 MESSAGE_CATALOGUES = "smtpcode/locale/*/LC_MESSAGES/*.po"

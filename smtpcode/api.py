@@ -22,11 +22,15 @@ def explain_query(query: str, lang: str | None = None) -> Finding:
     smtpcode has no texts for.
     """
     from smtpcode.codes import CodeSyntaxError
+    from smtpcode.i18n import LanguageError, language, normalise
 
+    chosen = normalise(lang) if lang is not None else language()
+    if chosen is None:
+        raise LanguageError(lang)
     try:
         q = parse_query(query)
     except CodeSyntaxError:
-        found = _token_finding(query)
+        found = _token_finding(query, chosen)
         if found is None:
             raise
         return found
@@ -38,19 +42,15 @@ def explain_query(query: str, lang: str | None = None) -> Finding:
     if lang is None:
         return diagnose(reply)
     from smtpcode.diagnose import get_diagnoser
-    from smtpcode.i18n import LanguageError, normalise
 
-    chosen = normalise(lang)
-    if chosen is None:
-        raise LanguageError(lang)
     return get_diagnoser(chosen).diagnose(reply)
 
 
-def _token_finding(query: str) -> Finding | None:
+def _token_finding(query: str, lang: str) -> Finding | None:
     """The provider meaning of a token given on its own, or None when it is not one."""
     from smtpcode.provider_codes import get_layer
 
-    vendor = get_layer().token(query)
+    vendor = get_layer(lang).token(query)
     if vendor is None:
         return None
     entry = vendor.entry
@@ -65,6 +65,7 @@ def _token_finding(query: str) -> Finding | None:
         enhanced_entry=None,
         advice=None,
         vendor_entry=entry,
+        lang=lang,
     )
 
 

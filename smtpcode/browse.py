@@ -406,7 +406,7 @@ def _search_entries(cat: Catalogue) -> Iterator[Entry]:
     yield from cat.basic_entries()
     yield from cat.enhanced_entries()
     # The providers' own codes and tokens: "TSS04" or "banned sending IP" finds them.
-    yield from get_layer().entries()
+    yield from get_layer(cat.lang).entries()
 
 
 def rule_phrases() -> Callable[[Entry], tuple[str, ...]] | None:

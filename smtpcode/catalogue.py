@@ -285,13 +285,13 @@ class Catalogue:
         and help addresses): Microsoft's 5.7.606, or its 5.1.10 beside the registry's."""
         from smtpcode.provider_codes import get_layer
 
-        return tuple(vc.entry for vc in get_layer().code_entries(code))
+        return tuple(vc.entry for vc in get_layer(self.lang).code_entries(code))
 
     def token_entry(self, token: str) -> Entry | None:
         """A provider's meaning of a token of its replies ("TSS04", "DT:SPM")."""
         from smtpcode.provider_codes import get_layer
 
-        found = get_layer().token(token)
+        found = get_layer(self.lang).token(token)
         return found.entry if found is not None else None
 
     def structural(self, code: BasicCode | EnhancedCode) -> Entry:

@@ -640,7 +640,7 @@ class Diagnoser:
         """The provider layer's meaning for a reply, chosen by its evidence (or None)."""
         from smtpcode.provider_codes import get_layer
 
-        layer = get_layer()
+        layer = get_layer(self.lang)
         has_codes = bool(layer.code_entries(enhanced or "") or layer.code_entries(basic or ""))
         if not (text or has_codes):
             return None
@@ -737,14 +737,14 @@ class Diagnoser:
         # The provider's own steps, where they are for a reply of this class (a provider's
         # permanent "remove the address" does not fit the same code deferred).
         if vendor is not None and decisive and vendor.entry.klass in (None, klass):
-            advice = f"{advice} {_vendor_advice(vendor)}"
+            advice = f"{advice} {_vendor_advice(vendor, self.lang)}"
             if vendor.entry.client_retry == "no" and klass == "transient":
                 warnings.append(
                     translate(
                         "{code} is transient by its code, but {provider} says retrying will "
                         "not succeed: stop retrying and fix the cause.",
                         self.lang,
-                    ).format(code=vendor.entry.code, provider=_who(vendor))
+                    ).format(code=vendor.entry.code, provider=_who(vendor, self.lang))
                 )
         return Verdict(
             klass=klass,
@@ -947,7 +947,7 @@ class Diagnoser:
             # (also when a token of the reply chose the provider meaning shown beside it).
             provider = vendor.provider
             for code in undefined:
-                entry = vendor if vendor.code == code else _provider_code(code, provider)
+                entry = vendor if vendor.code == code else _provider_code(code, provider, self.lang)
                 if entry is None:
                     continue
                 undefined = tuple(c for c in undefined if c != code)
@@ -975,23 +975,23 @@ class Diagnoser:
         )
 
 
-def _who(vendor: VendorCode) -> str:
+def _who(vendor: VendorCode, lang: str) -> str:
     from smtpcode.provider_codes import get_layer
 
-    return get_layer().name(vendor.provider)
+    return get_layer(lang).name(vendor.provider)
 
 
-def _vendor_advice(vendor: VendorCode) -> str:
+def _vendor_advice(vendor: VendorCode, lang: str) -> str:
     """The provider's own fix for its code or token, for the finding's advice."""
     steps = " ".join(step.rstrip(".") + "." for step in vendor.entry.fix)
-    return f"{_who(vendor)}, {vendor.entry.code}: {steps}"
+    return f"{_who(vendor, lang)}, {vendor.entry.code}: {steps}"
 
 
-def _provider_code(code: str, provider: str | None) -> Entry | None:
+def _provider_code(code: str, provider: str | None, lang: str) -> Entry | None:
     """A provider's meaning of a code the registry does not define, that provider's first."""
     from smtpcode.provider_codes import get_layer
 
-    found = [vc.entry for vc in get_layer().code_entries(code) if vc.token is None]
+    found = [vc.entry for vc in get_layer(lang).code_entries(code) if vc.token is None]
     ours = [e for e in found if e.provider == provider]
     chosen = ours or found
     return chosen[0] if chosen else None

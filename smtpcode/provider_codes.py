@@ -8,6 +8,11 @@ provider (providers/<id>.yaml, shipped inside the wheel as smtpcode/providers/) 
 each means; this module loads the files once, on first use, checks them against a schema
 (unknown keys are refused, naming the file and the key) and answers lookups by code, by
 token and by the evidence in a reply.
+
+In another language, providers/<lang>/<id>.yaml holds the texts of a provider file
+(display name; each entry's title, description, when and fix), laid over the checked
+English entries: what an entry means for diagnosis (class, reason, codes, who acts)
+comes from the English file alone.
 """
 
 from __future__ import annotations
@@ -448,7 +453,31 @@ def providers_dir() -> Path:
     raise CatalogueError(f"providers/ not found beside {here}")
 
 
-def load_layer(directory: Path) -> ProviderLayer:
+def translated(prov: Provider, texts: Mapping[str, Any]) -> Provider:
+    """A provider with the texts of a translation (providers/<lang>/<id>.yaml) laid over
+    its entries; a text the translation lacks stays English."""
+    from smtpcode.translations import PROVIDER_TEXTS, provider_texts_by_key
+
+    mine = provider_texts_by_key(texts)
+    codes = []
+    for vc in prov.codes:
+        theirs = mine.get(vc.token or vc.first or "") or {}
+        changes: dict[str, Any] = {}
+        for field in PROVIDER_TEXTS:
+            value = theirs.get(field)
+            if field == "fix" and isinstance(value, list) and value:
+                changes[field] = tuple(" ".join(str(step).split()) for step in value)
+            elif isinstance(value, str) and value.strip():
+                changes[field] = " ".join(value.split())
+        codes.append(replace(vc, entry=replace(vc.entry, **changes)) if changes else vc)
+    name = texts.get("name")
+    own_name = " ".join(name.split()) if isinstance(name, str) and name.strip() else prov.name
+    return replace(prov, name=own_name, codes=tuple(codes))
+
+
+def load_layer(directory: Path, lang: str = "en") -> ProviderLayer:
+    """The provider files of a folder; for another language than English, with the texts
+    of <directory>/<lang>/<id>.yaml laid over each (where that file exists)."""
     from smtpcode import datafiles
     from smtpcode.schemas import schema_for
 
@@ -465,11 +494,27 @@ def load_layer(directory: Path) -> ProviderLayer:
         prov = load_provider(data, path.name)
         if prov.id != path.stem:
             raise CatalogueError(f"{path.name}: id {prov.id!r} differs from the file name")
+        texts_path = directory / lang / path.name
+        if lang != "en" and texts_path.is_file():
+            name = f"providers/{lang}/{path.name}"
+            texts = (
+                datafiles.load(name)
+                if bundled
+                else datafiles.read_yaml(texts_path, schema_for(name))
+            )
+            prov = translated(prov, texts)
         providers.append(prov)
     return ProviderLayer(providers)
 
 
+def get_layer(lang: str | None = None) -> ProviderLayer:
+    """The provider layer in a language (the current one by default), loaded once per
+    process and language."""
+    from smtpcode.i18n import language
+
+    return _layer(lang or language())
+
+
 @cache
-def get_layer() -> ProviderLayer:
-    """The provider layer, loaded once per process."""
-    return load_layer(providers_dir())
+def _layer(lang: str) -> ProviderLayer:
+    return load_layer(providers_dir(), lang)

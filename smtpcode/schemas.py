@@ -282,12 +282,21 @@ RULES_TEXTS = _fields(
     blocklists=Table(_fields("", "advice")),
     objects=Table(TEXT),
 )
+# providers/<lang>/<id>.yaml: the texts of a provider file's entries, each keyed by the
+# entry's code (the first of a range) or token.
+PROVIDER_TEXTS = _fields(
+    "",
+    "name codes",
+    codes=Items(_fields("key", "title description when fix", key=CODE, fix=TEXTS)),
+)
 
 # The schema of each data file, by its path relative to the repository's top; a pattern
 # ("providers/*.yaml") covers a folder of files of one kind.
 BY_FILE: dict[str, Spec] = {
     "codes.yaml": CODES,
     "rules.yaml": RULES,
+    # Before "providers/*.yaml": fnmatch's * matches a "/" too.
+    "providers/*/*.yaml": PROVIDER_TEXTS,
     "providers/*.yaml": PROVIDER,
     "codes.*.yaml": CODES_TEXTS,
     "rules.*.yaml": RULES_TEXTS,

@@ -1,5 +1,5 @@
-"""The catalogue's texts in another language: codes.<lang>.yaml and rules.<lang>.yaml laid
-over the English data.
+"""The catalogue's texts in another language: codes.<lang>.yaml, rules.<lang>.yaml and
+providers/<lang>/<id>.yaml laid over the English data.
 
 A translation file holds only the texts a person reads, keyed like the English file (codes
 by their code, reasons, providers and blocklists by their id). Everything else (classes,
@@ -201,3 +201,51 @@ def _walk(where: str, english: Any, other: Any) -> Iterator[tuple[str, Any, Any]
             yield where, english, other
     elif isinstance(english, str) and english != other:
         yield where, english, other
+
+
+# -- the provider layer: providers/<lang>/<id>.yaml --------------------------------------
+# A provider file's translation holds its display name and, per entry (keyed by the
+# entry's code, the first of a range, or its token), the texts a person reads.
+
+PROVIDER_TEXTS = ("title", "description", "when", "fix")
+
+
+def provider_key(raw: Mapping[str, Any]) -> str:
+    """What names an entry of a provider file: its code, or its token."""
+    return str(raw.get("code", raw.get("token", "?"))).strip()
+
+
+def provider_texts_by_key(texts: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    return {str(item["key"]).strip(): item for item in texts.get("codes") or []}
+
+
+def translated_provider(data: Mapping[str, Any], texts: Mapping[str, Any]) -> dict[str, Any]:
+    """A provider file's data with the texts of a translation laid over it."""
+    out: dict[str, Any] = copy.deepcopy(dict(data))
+    _lay(out, texts, ("name",))
+    mine = provider_texts_by_key(texts)
+    for entry in out["codes"]:
+        _lay(entry, mine.get(provider_key(entry)) or {}, PROVIDER_TEXTS)
+    return out
+
+
+def missing_provider(data: Mapping[str, Any], texts: Mapping[str, Any]) -> list[str]:
+    """Every text of a provider file the translation lacks, as "codes.TSS04.when"."""
+    out = [] if texts.get("name") else ["name"]
+    mine = provider_texts_by_key(texts)
+    for entry in data["codes"]:
+        key = provider_key(entry)
+        theirs = mine.get(key) or {}
+        out += [f"codes.{key}.{f}" for f in PROVIDER_TEXTS if f in entry and not theirs.get(f)]
+    return out
+
+
+def provider_pairs(
+    data: Mapping[str, Any], texts: Mapping[str, Any]
+) -> Iterator[tuple[str, Any, Any]]:
+    """(where, English, translation) for every text of a provider file both have."""
+    merged = translated_provider(data, texts)
+    for a, b in zip(data["codes"], merged["codes"], strict=True):
+        for name in PROVIDER_TEXTS:
+            if name in a and a[name] != b[name]:
+                yield f"codes.{provider_key(a)}.{name}", a[name], b[name]

@@ -18,9 +18,17 @@ import pytest
 
 from smtpcode.catalogue import load_yaml
 from smtpcode.i18n import read_po
-from smtpcode.translations import missing_codes, missing_rules, pairs
+from smtpcode.translations import (
+    missing_codes,
+    missing_provider,
+    missing_rules,
+    pairs,
+    provider_key,
+    provider_pairs,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
+PROVIDERS = sorted(p.stem for p in (ROOT / "providers").glob("*.yaml"))
 PACKAGE = ROOT / "smtpcode"
 PO = PACKAGE / "locale" / "de" / "LC_MESSAGES" / "smtpcode.po"
 
@@ -30,6 +38,22 @@ TOKENS = re.compile(
     r"(?<![\w.])(?:[245X]\.(?:\d{1,3}|X)\.(?:\d{1,3}|X)|[1-5]\d\d|[1-5]xx|[1-5]yz|x\dz)(?![\w])"
     r"|RFC \d+|§\s?\d+(?:\.\d+)*"
 )
+
+
+URLS = re.compile(r"https?://[^\s)]+")
+# The actor label each fix step opens with, in German (docs/glossary-de.md).
+LABELS = {
+    "Sender": "Absender",
+    "Sender's admin": "Admin des Absenders",
+    "Receiving admin": "Admin des Empfängers",
+    "Recipient": "Empfänger",
+    "Client software": "Client-Software",
+    "Nobody": "Niemand",
+}
+
+
+def urls(text: str) -> set[str]:
+    return {u.rstrip(".,;:") for u in URLS.findall(text)}
 
 
 def tokens(text: str) -> set[str]:
@@ -130,15 +154,80 @@ def test_german_has_the_structure_of_the_english(
     assert wrong == []
 
 
+# -- the provider layer: providers/de/<id>.yaml --------------------------------------------
+
+
+def provider_files(pid: str) -> tuple[dict, dict]:
+    german = ROOT / "providers" / "de" / f"{pid}.yaml"
+    return load_yaml(ROOT / "providers" / f"{pid}.yaml"), load_yaml(
+        german
+    ) if german.is_file() else {}
+
+
+def test_provider_translations_are_found() -> None:
+    assert len(PROVIDERS) >= 20
+    assert sorted(p.stem for p in (ROOT / "providers" / "de").glob("*.yaml")) == PROVIDERS
+
+
+@pytest.mark.parametrize("pid", PROVIDERS)
+def test_every_provider_text_has_its_german(pid: str) -> None:
+    assert missing_provider(*provider_files(pid)) == []
+
+
+@pytest.mark.parametrize("pid", PROVIDERS)
+def test_provider_german_translates_only_entries_that_exist(pid: str) -> None:
+    english, german = provider_files(pid)
+    keys = [provider_key(e) for e in english["codes"]]
+    # Same entries, in the same order: a reviewer reads the two files side by side.
+    assert [str(item["key"]) for item in german.get("codes", [])] == keys
+
+
+@pytest.mark.parametrize("pid", PROVIDERS)
+def test_provider_german_has_the_structure_of_the_english(pid: str) -> None:
+    english, german = provider_files(pid)
+    wrong = []
+    for where, en, de in provider_pairs(english, german):
+        if isinstance(en, list):
+            if not isinstance(de, list) or len(de) != len(en):
+                wrong.append(f"{where}: {len(en)} steps in English, {len(de or [])} in German")
+                continue
+            items = list(zip(en, de, strict=True))
+        else:
+            items = [(en, de)]
+        for i, (a, b) in enumerate(items):
+            if tokens(a) != tokens(b) or urls(a) != urls(b):
+                wrong.append(
+                    f"{where}[{i}]: {sorted((tokens(a) ^ tokens(b)) | (urls(a) ^ urls(b)))}"
+                )
+    assert wrong == []
+
+
+def test_a_provider_entry_without_german_is_missing() -> None:
+    english, german = provider_files("yahoo")
+    cut = {"name": german["name"], "codes": german["codes"][1:]}
+    first = provider_key(english["codes"][0])
+    assert missing_provider(english, cut) == [
+        f"codes.{first}.{f}" for f in ("title", "description", "when", "fix")
+    ]
+    assert missing_provider(english, {"codes": german["codes"]}) == ["name"]
+
+
+@pytest.mark.parametrize("pid", PROVIDERS)
+def test_provider_fix_steps_keep_their_actor_label(pid: str) -> None:
+    english, german = provider_files(pid)
+    wrong = []
+    for where, en, de in provider_pairs(english, german):
+        if not where.endswith(".fix"):
+            continue
+        for a, b in zip(en, de, strict=True):
+            label = a.split(":", 1)[0]
+            if not b.startswith(LABELS[label] + ":"):
+                wrong.append(f"{where}: {b[:40]!r} should start with {LABELS[label]}:")
+    assert wrong == []
+
+
 def test_fix_steps_keep_their_actor_label(codes: tuple[dict, dict]) -> None:
-    labels = {
-        "Sender": "Absender",
-        "Sender's admin": "Admin des Absenders",
-        "Receiving admin": "Admin des Empfängers",
-        "Recipient": "Empfänger",
-        "Client software": "Client-Software",
-        "Nobody": "Niemand",
-    }
+    labels = LABELS
     wrong = []
     for where, en, de in pairs(*codes, "codes"):
         if not where.endswith(".fix") or not isinstance(en, list):

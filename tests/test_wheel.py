@@ -58,11 +58,15 @@ def test_wheel_contains_the_data(wheel: Path) -> None:
     for msgid, msgstr in read_po(po).items():
         if msgid and msgstr:
             assert compiled.gettext(msgid) == msgstr
-    providers = sorted(p.name for p in (ROOT / "providers").glob("*.yaml"))
-    assert providers
-    assert sorted(n.rsplit("/", 1)[1] for n in names if n.startswith("smtpcode/providers/")) == (
+    # The provider files and their German texts (providers/de/), each with its copy.
+    providers = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "providers").rglob("*.yaml"))
+    assert "providers/microsoft.yaml" in providers
+    assert "providers/de/microsoft.yaml" in providers
+    assert sorted(n.split("/", 1)[1] for n in names if n.startswith("smtpcode/providers/")) == (
         providers
     )
+    copies = {n for n in names if n.startswith("smtpcode/_data/providers/")}
+    assert copies == {f"smtpcode/_data/{p[: -len('.yaml')]}.json" for p in providers}
 
 
 def test_wheel_installs_the_man_page(wheel: Path) -> None:
