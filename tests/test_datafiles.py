@@ -161,8 +161,13 @@ def test_deep_nesting_is_refused_without_crashing(tmp_path: Path, text: str) -> 
     )
     assert time.perf_counter() - began < 20
     assert done.returncode == 3, done.stderr
+    line = 2 if text.startswith("a:\n") else 1
+    # Ours, or PyYAML's own limit (6.0.4 and later refuse deep flow nesting themselves):
+    # either way one line, the file named, no crash.
+    assert done.stderr.count("\n") == 1
     assert done.stderr == (
-        f"smtpcode: broken catalogue: {path}:2: nested more than 64 levels deep\n"
-        if text.startswith("a:\n")
-        else f"smtpcode: broken catalogue: {path}:1: nested more than 64 levels deep\n"
+        f"smtpcode: broken catalogue: {path}:{line}: nested more than 64 levels deep\n"
+    ) or (
+        done.stderr.startswith(f"smtpcode: broken catalogue: {path} is not valid YAML: ")
+        and "maximum nesting depth" in done.stderr
     )
