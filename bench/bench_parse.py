@@ -473,7 +473,8 @@ def _stderr_of(code: str, log: Path) -> str:
 
 
 def _compile_package() -> None:
-    """Bytecode for every module of the package, where pip install would have put it."""
+    """Bytecode for every module of the package, where pip install would have put it,
+    and, in a checkout, the JSON copies of the data files the wheel's build makes."""
     import compileall
     import importlib.util
 
@@ -481,6 +482,14 @@ def _compile_package() -> None:
     if spec is not None and spec.submodule_search_locations:
         for folder in spec.submodule_search_locations:
             compileall.compile_dir(folder, quiet=1)
+    root = Path(__file__).resolve().parent.parent
+    if (root / "hatch_build.py").is_file() and (root / "smtpcode").is_dir():
+        sys.path.insert(0, str(root))
+        from hatch_build import DATA_FILES
+
+        from smtpcode.datafiles import build_copies
+
+        build_copies(root, DATA_FILES)
 
 
 if __name__ == "__main__":

@@ -192,3 +192,21 @@ def _line_of(raw: bytes, problem: Problem, loader: Any) -> int | str:
         else:
             break
     return int(node.start_mark.line) + 1 if node is not None else "?"
+
+
+def build_copies(root: Path, patterns: tuple[str, ...]) -> list[Path]:
+    """Writes the prebuilt JSON copy of each data file matching `patterns` (globs below
+    `root`, a checkout) where a wheel keeps them, smtpcode/_data/: what the wheel's build
+    hook does, for a checkout that should start as fast as an installed wheel (the
+    benchmarks). The copies are used only while they match their YAML."""
+    written = []
+    for pattern in patterns:
+        for source in sorted(root.glob(pattern)):
+            name = source.relative_to(root).as_posix()
+            raw = source.read_bytes()
+            data = parse_yaml(raw, source, schema_for(name))
+            copy = PACKAGE / PREBUILT / Path(name).with_suffix(".json")
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            copy.write_text(prebuilt_record(raw, data), encoding="utf-8")
+            written.append(copy)
+    return written

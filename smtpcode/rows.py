@@ -44,7 +44,7 @@ _RAW_CONTROLS = re.compile("[\x7f-\x9f]")
 def _escape_controls(encoded: str) -> str:
     if encoded.isascii() and "\x7f" not in encoded:
         return encoded
-    return _RAW_CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", encoded)
+    return _RAW_CONTROLS.sub(_unicode_escape, encoded)
 
 
 def dumps(obj: object) -> str:
@@ -211,7 +211,15 @@ _UNSET = object()
 
 
 def _string(value: str) -> str:
-    return _escape_controls(encode_basestring(value))
+    encoded: str = encode_basestring(value)
+    # (Inlined _escape_controls: this runs for every text of every row.)
+    if encoded.isascii() and "\x7f" not in encoded:
+        return encoded
+    return _RAW_CONTROLS.sub(_unicode_escape, encoded)
+
+
+def _unicode_escape(m: re.Match[str]) -> str:
+    return f"\\u{ord(m.group()):04x}"
 
 
 def _value(value: object) -> bytes:
