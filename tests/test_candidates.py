@@ -153,6 +153,13 @@ def test_a_bounce_without_codes_names_its_recipients() -> None:
     ]
     findings = list(parse(text))
     assert [f.reason for f in findings] == ["mailbox-full", "mailbox-full"]
+    # A notice that goes on to quote the reply: the reply is the finding.
+    gmail = (
+        "Your message wasn't delivered to bob@example.com because the address couldn't "
+        "be found.\n\nThe response from the remote server was:\n"
+        "550 5.1.1 The email account that you tried to reach does not exist.\n"
+    )
+    assert codes(gmail) == [("550", "5.1.1")]
 
 
 def test_transcripts_of_any_prefix() -> None:

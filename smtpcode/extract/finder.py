@@ -43,6 +43,8 @@ if TYPE_CHECKING:
 
 # A paragraph longer than this is read in parts (a long run of lines no family knows).
 MAX_PARAGRAPH = 200
+# How many lines around a codeless notice a reply with codes stands for it.
+NOTICE_REACH = 40
 # How many lines back a reply counts as the same one printed again.
 ECHO_WINDOW = 60
 # Earlier replies each candidate is compared with (keeps a long paragraph linear).
@@ -218,8 +220,15 @@ class Finder:
         for reply in replies:
             emitted.append([source, reply, None])
         if self._codeless:
-            named = {r.recipient for r in replies if r.basic or r.enhanced}
-            self._codeless = [r for r in self._codeless if r.recipient not in named]
+            coded = [r for r in replies if r.basic or r.enhanced]
+            if coded:
+                # A notice's text and the reply it reports (Gmail's "wasn't delivered
+                # to x ... The response from the remote server was: 550 ..."): the reply.
+                near = (coded[0].line or 0) - NOTICE_REACH
+                named = {r.recipient for r in coded}
+                self._codeless = [
+                    r for r in self._codeless if r.recipient not in named and (r.line or 0) < near
+                ]
         if replies and (self._last_foreign is None or self._last_foreign[0] != source):
             self._last_foreign = (source, replies[-1].line or 0)
 
@@ -309,7 +318,9 @@ class Finder:
         if not items and "@" in "".join(t for _, t in logical):
             # Held back until the input ends: a report of the same recipient with its
             # codes (a delivery status part after the notice's text) replaces them.
-            self._codeless += _codeless_bounces(logical, session.input)
+            recent = [e[1] for e in self._emitted if e[1].basic or e[1].enhanced]
+            if not recent or (recent[-1].line or 0) < lines[0][0] - NOTICE_REACH:
+                self._codeless += _codeless_bounces(logical, session.input)
         # A reply still being assembled stays pending: the next lines, whoever reads
         # them, may go on with it.
         kept = self._decide(_join_continued(items), reporter)
