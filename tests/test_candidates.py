@@ -90,6 +90,20 @@ def test_echoes_count_once() -> None:
     assert codes(wrapped) == [("550", "5.7.1")]
 
 
+def test_a_client_error_repeating_the_transcript_is_one_reply() -> None:
+    phpmailer = (
+        "2019-01-01 10:00:00 SERVER -> CLIENT: 535-5.7.8 Username and Password not "
+        "accepted. Learn more at\n"
+        "2019-01-01 10:00:00 SERVER -> CLIENT: 535 5.7.8 https://support.google.com/mail/"
+        "?p=BadCredentials x1sm - gsmtp\n"
+        "2019-01-01 10:00:00 SMTP ERROR: Password command failed: 535-5.7.8 Username and "
+        "Password not accepted. Learn more at\n"
+        "535 5.7.8 https://support.google.com/mail/?p=BadCredentials x1sm - gsmtp\n"
+        "2019-01-01 10:00:00 SMTP Error: Could not authenticate.\n"
+    )
+    assert codes(phpmailer) == [("535", "5.7.8")]
+
+
 def test_nested_replies_give_the_remote_servers() -> None:
     assert codes("Diagnostic-Code: smtp; 220-laposte 421 4.2.1 Service refuse. LPN105_104") == [
         ("421", "4.2.1")

@@ -257,7 +257,9 @@ class Finder:
             if key.startswith(seen_key) or seen_key.startswith(key):
                 return True
             # A piece of a reply quoted again ("... rate of 550-5.7.1 unsolicited mail").
-            piece = key[:30].rsplit(" ", 1)[0] if len(key) > 30 else key
+            piece = key[:30]
+            if len(key) > 30 and len(piece.rsplit(" ", 1)[0]) >= 20:
+                piece = piece.rsplit(" ", 1)[0]  # whole words: "...rate of 550-5.7.1 ..."
             if len(piece) >= 20 and piece in _normal(seen.text or ""):
                 return True
         return False
