@@ -139,6 +139,18 @@ def test_a_bounce_folded_over_lines_is_one_reply() -> None:
     assert rows(folded) == [("421", "4.7.0", None, "MAIL")]
 
 
+def test_a_log_line_wrapped_over_lines_is_one_reply() -> None:
+    wrapped = (
+        "Jan 10 10:00:01 mail postfix/smtp[1234]: 4F2A31C0: to=<bob@example.com>, "
+        "relay=mx.example.com[192.0.2.1]:25, delay=1.2, delays=0.1/0/0.5/0.6, dsn=5.1.1, "
+        "status=bounced (host mx.example.com[192.0.2.1] said: 550-5.1.1 The email account "
+        "that you tried to reach does not exist. Please try\n"
+        "    550-5.1.1 double-checking the recipient's email address for typos or 550 5.1.1\n"
+        "    unnecessary spaces. (in reply to RCPT TO command))\n"
+    )
+    assert rows(wrapped) == [("550", "5.1.1", "bob@example.com", "RCPT")]
+
+
 def test_postfix_dsn_without_a_quoted_reply_is_the_finding() -> None:
     line = (
         "Jul 30 09:36:11 mx postfix/local[3837]: 8C5141DC263B: to=<jeff@example.org>, "

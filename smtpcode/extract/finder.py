@@ -51,6 +51,11 @@ ECHO_WINDOW = 60
 MAX_SEEN = 128
 
 
+def _opens_reply(text: str) -> bool:
+    opened = open_line(text)
+    return opened is not None and opened[1] == "reply"
+
+
 def _unescape(text: str) -> list[str]:
     """A line's logical lines: JSON and Python escapes written out ("\\n" ends a line)."""
     if "\\" in text:
@@ -232,11 +237,28 @@ class Finder:
         if replies and (self._last_foreign is None or self._last_foreign[0] != source):
             self._last_foreign = (source, replies[-1].line or 0)
 
+    def _goes_on_with_last(self, reply: Reply, source: str) -> bool:
+        """Whether a reply is the rest of the one another reader reported just before,
+        which a log line wrapped over lines left open ("... Please try" then
+        "550-5.1.1 double-checking ...")."""
+        if not self._emitted:
+            return False
+        who, last = self._emitted[-1][0], self._emitted[-1][1]
+        return (
+            who != source
+            and last.basic is not None
+            and (last.basic, last.enhanced) == (reply.basic, reply.enhanced)
+            and 0 <= (reply.line or 0) - (last.line or 0) <= 3
+            and _open_ended(last)
+        )
+
     def is_echo(self, reply: Reply, source: str) -> bool:
         """Whether another reader reported this reply a few lines earlier."""
         if reply.basic is None and reply.enhanced is None:
             return False
         line = reply.line or 0
+        if self._goes_on_with_last(reply, source):
+            return True
         key = _text_key(reply.text or "")
         for entry in self._emitted:
             who, seen = entry[0], entry[1]
@@ -275,6 +297,14 @@ class Finder:
         reporter = _reporter(lines)
         if reporter is not None and session.mta is None:
             session.mta = reporter
+        if (session.code is not None or session.held is not None) and (
+            not logical or not _opens_reply(logical[0][1])
+        ):
+            # What the lines before left pending ends here; it may be the rest of a reply
+            # a family already reported (a log line wrapped over lines).
+            pending = session.flush()
+            items += [r for r in pending if not self._goes_on_with_last(r, "pending")]
+            self.noted(pending, "pending")
         i = 0
         while i < len(logical):
             n, text = logical[i]
