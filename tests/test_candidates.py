@@ -152,6 +152,21 @@ def test_a_log_line_wrapped_over_lines_is_one_reply() -> None:
     assert rows(wrapped) == [("550", "5.1.1", "bob@example.com", None)]
 
 
+def test_exim_continuation_lines_answer_its_command() -> None:
+    exim = (
+        "2024-01-01 10:00:00 1rAbCd-000123-AB ** bob@example.com R=dnslookup "
+        "T=remote_smtp H=mx.example.com [192.0.2.1]: SMTP error from remote mail server "
+        "after RCPT TO:<bob@example.com>:\n"
+        "  550-5.1.1 The email account that you tried to reach does not exist. Please try\n"
+        "  550 5.1.1 double-checking the recipient's email address for typos\n"
+        "2024-01-01 10:00:01 1rAbCd-000123-AB Completed\n"
+    )
+    found = list(Scanner("t").scan_stream(io.BytesIO(exim.encode())))
+    assert [(r.basic, r.enhanced, r.recipient, r.command, r.reporter) for r in found] == [
+        ("550", "5.1.1", "bob@example.com", "RCPT", "exim")
+    ]
+
+
 def test_postfix_dsn_without_a_quoted_reply_is_the_finding() -> None:
     line = (
         "Jul 30 09:36:11 mx postfix/local[3837]: 8C5141DC263B: to=<jeff@example.org>, "

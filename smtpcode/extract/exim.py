@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from smtpcode.extract.base import LineFamily
 from smtpcode.extract.reader import decode
-from smtpcode.extract.reply_text import command_in, find_reply, strip_address
+from smtpcode.extract.reply_text import command_in, find_reply, first_address, strip_address
 from smtpcode.records import Reply
 
 if TYPE_CHECKING:
@@ -83,6 +83,12 @@ class Exim(LineFamily):
             command = "AUTH"
         found = find_reply(rest.replace("\\n", "\n"))
         if found is None:
+            if at >= 0 and text.rstrip().endswith(":"):
+                # The reply follows on continuation lines ("... after RCPT TO:<a>:" then
+                # "  550-5.1.1 ..."), read as raw reply lines: they answer this command.
+                session.command = command
+                session.rcpt = _recipient(text) or first_address(text[at:])
+                session.mta = session.mta or MTA
             return []
         return [found.reply(session.input, lineno, _recipient(text), command, MTA, _host(text))]
 
