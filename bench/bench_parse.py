@@ -486,7 +486,6 @@ def _compile_package() -> None:
     if (root / "hatch_build.py").is_file() and (root / "smtpcode").is_dir():
         sys.path.insert(0, str(root))
         from hatch_build import DATA_FILES
-
         from smtpcode.datafiles import build_copies
 
         build_copies(root, DATA_FILES)

@@ -90,6 +90,20 @@ def test_echoes_count_once() -> None:
     assert codes(wrapped) == [("550", "5.7.1")]
 
 
+def test_a_client_error_repeating_the_transcript_is_one_reply() -> None:
+    phpmailer = (
+        "2019-01-01 10:00:00 SERVER -> CLIENT: 535-5.7.8 Username and Password not "
+        "accepted. Learn more at\n"
+        "2019-01-01 10:00:00 SERVER -> CLIENT: 535 5.7.8 https://support.google.com/mail/"
+        "?p=BadCredentials x1sm - gsmtp\n"
+        "2019-01-01 10:00:00 SMTP ERROR: Password command failed: 535-5.7.8 Username and "
+        "Password not accepted. Learn more at\n"
+        "535 5.7.8 https://support.google.com/mail/?p=BadCredentials x1sm - gsmtp\n"
+        "2019-01-01 10:00:00 SMTP Error: Could not authenticate.\n"
+    )
+    assert codes(phpmailer) == [("535", "5.7.8")]
+
+
 def test_nested_replies_give_the_remote_servers() -> None:
     assert codes("Diagnostic-Code: smtp; 220-laposte 421 4.2.1 Service refuse. LPN105_104") == [
         ("421", "4.2.1")
@@ -125,6 +139,34 @@ def test_a_bounce_folded_over_lines_is_one_reply() -> None:
     assert rows(folded) == [("421", "4.7.0", None, "MAIL")]
 
 
+def test_a_log_line_wrapped_over_lines_is_one_reply() -> None:
+    wrapped = (
+        "Jan 10 10:00:01 mail postfix/smtp[1234]: 4F2A31C0: to=<bob@example.com>, "
+        "relay=mx.example.com[192.0.2.1]:25, delay=1.2, delays=0.1/0/0.5/0.6, dsn=5.1.1, "
+        "status=bounced (host mx.example.com[192.0.2.1] said: 550-5.1.1 The email account "
+        "that you tried to reach does not exist. Please try\n"
+        "    550-5.1.1 double-checking the recipient's email address for typos or 550 5.1.1\n"
+        "    unnecessary spaces. (in reply to RCPT TO command))\n"
+    )
+    # (the command is named on the wrapped part, which only continues the reply)
+    assert rows(wrapped) == [("550", "5.1.1", "bob@example.com", None)]
+
+
+def test_exim_continuation_lines_answer_its_command() -> None:
+    exim = (
+        "2024-01-01 10:00:00 1rAbCd-000123-AB ** bob@example.com R=dnslookup "
+        "T=remote_smtp H=mx.example.com [192.0.2.1]: SMTP error from remote mail server "
+        "after RCPT TO:<bob@example.com>:\n"
+        "  550-5.1.1 The email account that you tried to reach does not exist. Please try\n"
+        "  550 5.1.1 double-checking the recipient's email address for typos\n"
+        "2024-01-01 10:00:01 1rAbCd-000123-AB Completed\n"
+    )
+    found = list(Scanner("t").scan_stream(io.BytesIO(exim.encode())))
+    assert [(r.basic, r.enhanced, r.recipient, r.command, r.reporter) for r in found] == [
+        ("550", "5.1.1", "bob@example.com", "RCPT", "exim")
+    ]
+
+
 def test_postfix_dsn_without_a_quoted_reply_is_the_finding() -> None:
     line = (
         "Jul 30 09:36:11 mx postfix/local[3837]: 8C5141DC263B: to=<jeff@example.org>, "
@@ -153,6 +195,13 @@ def test_a_bounce_without_codes_names_its_recipients() -> None:
     ]
     findings = list(parse(text))
     assert [f.reason for f in findings] == ["mailbox-full", "mailbox-full"]
+    # A notice that goes on to quote the reply: the reply is the finding.
+    gmail = (
+        "Your message wasn't delivered to bob@example.com because the address couldn't "
+        "be found.\n\nThe response from the remote server was:\n"
+        "550 5.1.1 The email account that you tried to reach does not exist.\n"
+    )
+    assert codes(gmail) == [("550", "5.1.1")]
 
 
 def test_transcripts_of_any_prefix() -> None:

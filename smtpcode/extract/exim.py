@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from smtpcode.extract.base import LineFamily
 from smtpcode.extract.reader import decode
-from smtpcode.extract.reply_text import command_in, find_reply, strip_address
+from smtpcode.extract.reply_text import command_in, find_reply, first_address, strip_address
 from smtpcode.extract.timestamps import line_time
 from smtpcode.records import Reply
 
@@ -94,6 +94,12 @@ class Exim(LineFamily):
             direction = "inbound"
         found = find_reply(rest.replace("\\n", "\n"))
         if found is None:
+            if at >= 0 and text.rstrip().endswith(":"):
+                # The reply follows on continuation lines ("... after RCPT TO:<a>:" then
+                # "  550-5.1.1 ..."), read as raw reply lines: they answer this command.
+                session.command = command
+                session.rcpt = _recipient(text) or first_address(text[at:])
+                session.mta = session.mta or MTA
             return []
         host = _host(text) if direction == "outbound" else None
         return [

@@ -43,10 +43,17 @@ if TYPE_CHECKING:
 
 # A paragraph longer than this is read in parts (a long run of lines no family knows).
 MAX_PARAGRAPH = 200
+# How many lines around a codeless notice a reply with codes stands for it.
+NOTICE_REACH = 40
 # How many lines back a reply counts as the same one printed again.
 ECHO_WINDOW = 60
 # Earlier replies each candidate is compared with (keeps a long paragraph linear).
 MAX_SEEN = 128
+
+
+def _opens_reply(text: str) -> bool:
+    opened = open_line(text)
+    return opened is not None and opened[1] == "reply"
 
 
 def _unescape(text: str) -> list[str]:
@@ -218,16 +225,40 @@ class Finder:
         for reply in replies:
             emitted.append([source, reply, None])
         if self._codeless:
-            named = {r.recipient for r in replies if r.basic or r.enhanced}
-            self._codeless = [r for r in self._codeless if r.recipient not in named]
+            coded = [r for r in replies if r.basic or r.enhanced]
+            if coded:
+                # A notice's text and the reply it reports (Gmail's "wasn't delivered
+                # to x ... The response from the remote server was: 550 ..."): the reply.
+                near = (coded[0].line or 0) - NOTICE_REACH
+                named = {r.recipient for r in coded}
+                self._codeless = [
+                    r for r in self._codeless if r.recipient not in named and (r.line or 0) < near
+                ]
         if replies and (self._last_foreign is None or self._last_foreign[0] != source):
             self._last_foreign = (source, replies[-1].line or 0)
+
+    def _goes_on_with_last(self, reply: Reply, source: str) -> bool:
+        """Whether a reply is the rest of the one another reader reported just before,
+        which a log line wrapped over lines left open ("... Please try" then
+        "550-5.1.1 double-checking ...")."""
+        if not self._emitted:
+            return False
+        who, last = self._emitted[-1][0], self._emitted[-1][1]
+        return (
+            who != source
+            and last.basic is not None
+            and (last.basic, last.enhanced) == (reply.basic, reply.enhanced)
+            and 0 <= (reply.line or 0) - (last.line or 0) <= 3
+            and _open_ended(last)
+        )
 
     def is_echo(self, reply: Reply, source: str) -> bool:
         """Whether another reader reported this reply a few lines earlier."""
         if reply.basic is None and reply.enhanced is None:
             return False
         line = reply.line or 0
+        if self._goes_on_with_last(reply, source):
+            return True
         key = _text_key(reply.text or "")
         for entry in self._emitted:
             who, seen = entry[0], entry[1]
@@ -248,7 +279,9 @@ class Finder:
             if key.startswith(seen_key) or seen_key.startswith(key):
                 return True
             # A piece of a reply quoted again ("... rate of 550-5.7.1 unsolicited mail").
-            piece = key[:30].rsplit(" ", 1)[0] if len(key) > 30 else key
+            piece = key[:30]
+            if len(key) > 30 and len(piece.rsplit(" ", 1)[0]) >= 20:
+                piece = piece.rsplit(" ", 1)[0]  # whole words: "...rate of 550-5.7.1 ..."
             if len(piece) >= 20 and piece in _normal(seen.text or ""):
                 return True
         return False
@@ -264,6 +297,14 @@ class Finder:
         reporter = _reporter(lines)
         if reporter is not None and session.mta is None:
             session.mta = reporter
+        if (session.code is not None or session.held is not None) and (
+            not logical or not _opens_reply(logical[0][1])
+        ):
+            # What the lines before left pending ends here; it may be the rest of a reply
+            # a family already reported (a log line wrapped over lines).
+            pending = session.flush()
+            items += [r for r in pending if not self._goes_on_with_last(r, "pending")]
+            self.noted(pending, "pending")
         i = 0
         while i < len(logical):
             n, text = logical[i]
@@ -309,7 +350,9 @@ class Finder:
         if not items and "@" in "".join(t for _, t in logical):
             # Held back until the input ends: a report of the same recipient with its
             # codes (a delivery status part after the notice's text) replaces them.
-            self._codeless += _codeless_bounces(logical, session.input)
+            recent = [e[1] for e in self._emitted if e[1].basic or e[1].enhanced]
+            if not recent or (recent[-1].line or 0) < lines[0][0] - NOTICE_REACH:
+                self._codeless += _codeless_bounces(logical, session.input)
         # A reply still being assembled stays pending: the next lines, whoever reads
         # them, may go on with it.
         kept = self._decide(_join_continued(items), reporter)
