@@ -957,6 +957,7 @@ def parse(
         summary=counting or report_format is not None,
         group_by=group_by.value if group_by is not None else None,
         read_binary=binary,
+        lang=i18n.language(),
     )
     inputs = files or ["-"]
     if "-" in inputs and _is_terminal(sys.stdin):

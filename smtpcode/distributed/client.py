@@ -13,7 +13,7 @@ from typing import Any, TextIO
 
 from smtpcode.distributed.sources import BLOCK, Task, expand, plan
 from smtpcode.distributed.tasks import Job, Outcome, count_lines, remove_part, run_task
-from smtpcode.i18n import _
+from smtpcode.i18n import _, language
 from smtpcode.pipeline import ParseOptions, RunReport, Sink
 
 # Tasks handed to the scheduler ahead of the next one to be written, per worker thread:
@@ -143,7 +143,9 @@ def run(
     address, "local[:N]", or a distributed.Client. Rows go to `sink` in input order
     (none with output_dir: each task writes its part file there); counts are merged
     into the report as pipeline.run merges its inputs'."""
-    options = replace(options, jobs=1)  # a task never forks processes of its own
+    # A task never forks processes of its own; it speaks the language of this process
+    # unless the options name one.
+    options = replace(options, jobs=1, lang=options.lang or language())
     if output_dir is not None:
         kind: str | None = "json"
         options = replace(options, summary=False)  # rows written, and counted
