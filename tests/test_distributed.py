@@ -534,3 +534,17 @@ def test_one_worker_serves_runs_in_two_languages(big: list[Path], client: Client
     assert summaries["de"][0] == summaries["de"][1]
     assert len(summaries["de"][0]) == len(english)
     assert all(de != en for de, en in zip(summaries["de"][0], english, strict=True) if en)
+
+
+def test_a_findings_bag_speaks_the_language_asked_for(logs: Path, client: Client) -> None:
+    path = str(logs / "mta-postfix.log")
+    german = dist.findings_bag(path, lang="de").compute()
+    english = dist.findings_bag(path, lang="en").compute()
+    assert len(german) == len(english) == 216
+    assert {f["lang"] for f in german} == {"de"}
+    assert {f["lang"] for f in english} == {"en"}
+    assert german[0]["summary"].startswith("Der empfangende Server hat den Empfänger abgelehnt")
+    assert english[0]["summary"].startswith("The receiving server rejected the recipient")
+    frame = dist.findings_frame(path, lang="de").compute()
+    assert set(frame["lang"]) == {"de"}
+    assert list(frame["summary"]) == [f["summary"] for f in german]
