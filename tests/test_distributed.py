@@ -548,3 +548,14 @@ def test_a_findings_bag_speaks_the_language_asked_for(logs: Path, client: Client
     frame = dist.findings_frame(path, lang="de").compute()
     assert set(frame["lang"]) == {"de"}
     assert list(frame["summary"]) == [f["summary"] for f in german]
+
+
+def test_the_progress_bar_in_german() -> None:
+    from smtpcode import i18n
+
+    i18n.set_language("de")
+    out = io.StringIO()
+    bar = dist.TerminalProgress(out)
+    bar(dist.Progress(total=8, done=8, lines=0))
+    shown = out.getvalue()
+    assert shown == "\r[" + "#" * bar.WIDTH + "] 8/8 Aufgaben, 0 Zeilen/s"

@@ -367,6 +367,26 @@ def test_english_search_knows_no_german(run) -> None:
             "smtpcode: /nonexistent/mail.log kann nicht gelesen werden: Datei oder Verzeichnis "
             "nicht gefunden",
         ),
+        (
+            ("parse", "--output-dir", "out", LOG),
+            2,
+            "smtpcode: --output-dir und --storage-option gehen nur mit --scheduler",
+        ),
+        (
+            ("parse", "--scheduler", "local:x", LOG),
+            2,
+            "smtpcode: --scheduler: local:N erwartet eine Anzahl von Worker-Prozessen, nicht 'x'",
+        ),
+        (
+            ("parse", "--scheduler", "local:1", "--storage-option", "anon", LOG),
+            2,
+            "smtpcode: --storage-option: nicht KEY=VALUE: 'anon'",
+        ),
+        (
+            ("parse", "--scheduler", "local:1", "-"),
+            2,
+            "smtpcode: --scheduler liest Dateien, Globs oder URLs, nicht die Standardeingabe",
+        ),
     ],
 )
 def test_errors_in_german(run, args: tuple[str, ...], status: int, message: str) -> None:
