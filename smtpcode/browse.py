@@ -17,7 +17,7 @@ from functools import cache
 
 from smtpcode.catalogue import STATUSES, Catalogue, Entry, get_catalogue
 from smtpcode.codes import EnhancedCode
-from smtpcode.i18n import _
+from smtpcode.i18n import N_, _
 
 
 class MaskError(ValueError):
@@ -241,14 +241,15 @@ class SearchResult:
 
 
 # How the fields searched are named to a user, in _FIELDS' order.
+# English here (the JSON's "matched"); the renderers translate them.
 FIELD_NAMES = {
-    "code": "code",
-    "title": "title",
-    "rfc_text": "reply text",
-    "description": "meaning",
-    "when": "when you see it",
-    "fix": "fix",
-    "phrases": "reply phrasings",
+    "code": N_("code"),
+    "title": N_("title"),
+    "rfc_text": N_("reply text"),
+    "description": N_("meaning"),
+    "when": N_("when you see it"),
+    "fix": N_("fix"),
+    "phrases": N_("reply phrasings"),
 }
 
 

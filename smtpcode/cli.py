@@ -345,7 +345,12 @@ def main_options(
 
 
 @app.command(
-    help=_("Explain what a reply code means, when you see it and how to fix it."),
+    help=_(
+        "Explain what a reply code means, when you see it and how to fix it.\n\n"
+        "Several codes are explained one by one; words after a code are read with it as one "
+        "reply (smtpcode explain 550 5.1.1 User unknown). A pasted log line, bounce text or "
+        "exception is searched for its replies, as parse does."
+    ),
     epilog=(
         # \b keeps Click from re-flowing the lines: each example stays whole.
         _("\b\nExamples:\n") + "  smtpcode explain 550\n"
@@ -375,7 +380,9 @@ def explain(
     lang: LangOpt = None,
     brief: Annotated[
         bool,
-        typer.Option("--brief", help="One short paragraph per code: title, class, meaning, fix."),
+        typer.Option(
+            "--brief", help=_("One short paragraph per code: title, class, meaning, fix.")
+        ),
     ] = False,
 ) -> None:
     """Explain what a reply code means, when you see it and how to fix it.
@@ -579,8 +586,10 @@ def list_codes(
         list[str] | None,
         typer.Option(
             "--provider",
-            help="Only this provider's own codes and tokens (microsoft, google, yahoo, ...; "
-            "repeat for several).",
+            help=_(
+                "Only this provider's own codes and tokens (microsoft, google, yahoo, ...; "
+                "repeat for several)."
+            ),
             metavar="PROVIDER",
             show_default=False,
         ),
@@ -721,9 +730,10 @@ def _repeat(name: str, help_text: str, metavar: str) -> object:
 @app.command(
     help=_(
         "Find and explain every SMTP reply in logs, transcripts, bounces and events.\n\n"
-        "One row per reply as it is found: where it starts, its codes, class, reason and "
-        "meaning. With --json, one finding per line, with the input, line, reply text, "
-        "recipient and command where the input shows them."
+        "One row per reply as it is found: what happened and why, its codes, the recipient "
+        "and where it is. With --json, one finding per line, with the input, line, time, "
+        "reply text, recipient and command where the input shows them. The filters apply to "
+        "the rows, the JSON, the summary, the groups and the reports alike."
     ),
     epilog=(
         _(
@@ -778,13 +788,13 @@ def parse(
     ] = False,
     failures: Annotated[
         bool,
-        typer.Option("--failures", help="Only failures: transient and permanent replies."),
+        typer.Option("--failures", help=_("Only failures: transient and permanent replies.")),
     ] = False,
     klass: Annotated[
         list[Klass] | None,
         typer.Option(
             "--class",
-            help="Only replies of this class (repeat for several).",
+            help=_("Only replies of this class (repeat for several)."),
             metavar="CLASS",
             case_sensitive=False,
             show_default=False,
@@ -794,7 +804,7 @@ def parse(
         list[str] | None,
         typer.Option(
             "--reason",
-            help="Only replies with this reason, e.g. user-unknown (repeat for several).",
+            help=_("Only replies with this reason, e.g. user-unknown (repeat for several)."),
             metavar="REASON",
             show_default=False,
         ),
@@ -803,7 +813,7 @@ def parse(
         list[str] | None,
         typer.Option(
             "--provider",
-            help="Only replies from this provider, e.g. google (repeat for several).",
+            help=_("Only replies from this provider, e.g. google (repeat for several)."),
             metavar="PROVIDER",
             show_default=False,
         ),
@@ -812,8 +822,10 @@ def parse(
         list[str] | None,
         typer.Option(
             "--domain",
-            help="Only replies about recipients in this domain or its subdomains "
-            "(repeat for several).",
+            help=_(
+                "Only replies about recipients in this domain or its subdomains "
+                "(repeat for several)."
+            ),
             metavar="DOMAIN",
             show_default=False,
         ),
@@ -822,8 +834,10 @@ def parse(
         GroupBy | None,
         typer.Option(
             "--group-by",
-            help="One row per recipient, domain, reason, provider or code: counts, first "
-            "and last seen, the most common reply; biggest first.",
+            help=_(
+                "One row per recipient, domain, reason, provider or code: counts, first "
+                "and last seen, the most common reply; biggest first."
+            ),
             case_sensitive=False,
             show_default=False,
         ),
@@ -832,8 +846,10 @@ def parse(
         ReportFormat | None,
         typer.Option(
             "--report",
-            help="Write a whole report on stdout: markdown (for a ticket) or html (one "
-            "self-contained file).",
+            help=_(
+                "Write a whole report on stdout: markdown (for a ticket) or html (one "
+                "self-contained file)."
+            ),
             case_sensitive=False,
             show_default=False,
         ),
@@ -915,9 +931,17 @@ def parse(
 
     for name in reason or ():
         if name.lower() not in REASON_NAMES:
-            die(f"{name!r} is not a reason; one of: {', '.join(REASON_NAMES)}", EXIT_USAGE)
+            die(
+                _("{name} is not a reason; one of: {reasons}").format(
+                    name=repr(name), reasons=", ".join(REASON_NAMES)
+                ),
+                EXIT_USAGE,
+            )
     if report_format is not None and (as_json or summary or group_by is not None):
-        die("--report makes a whole report: leave out --json, --summary and --group-by", EXIT_USAGE)
+        die(
+            _("--report makes a whole report: leave out --json, --summary and --group-by"),
+            EXIT_USAGE,
+        )
     keep = make_filter(
         failures,
         [k.value for k in klass or ()],
@@ -933,11 +957,12 @@ def parse(
         summary=counting or report_format is not None,
         group_by=group_by.value if group_by is not None else None,
         read_binary=binary,
+        lang=i18n.language(),
     )
     inputs = files or ["-"]
     if "-" in inputs and _is_terminal(sys.stdin):
         # Someone typed `smtpcode parse` alone: say what it waits for.
-        error("reading standard input: paste a log, transcript or bounce, then Ctrl-D")
+        error(_("reading standard input: paste a log, transcript or bounce, then Ctrl-D"))
     renderer = _renderer(as_json, color)
     report_sink = _report_sink(report_format) if report_format is not None else None
     sink = report_sink if report_sink is not None else (None if counting else renderer)
@@ -966,15 +991,21 @@ def parse(
         where = f"{problem.input}:{problem.line}" if problem.line else problem.input
         error(_("cannot read {where}: {why}").format(where=where, why=problem.why))
     if report.interrupted:
-        counted = counting or report_format is not None
-        error("interrupted" + (": the counts cover what was read until then" if counted else ""))
+        if counting or report_format is not None:
+            error(_("interrupted: the counts cover what was read until then"))
+        else:
+            error(_("interrupted"))
         raise typer.Exit(EXIT_INTERRUPTED)
     if report.problems:
         raise typer.Exit(EXIT_INPUT)
     if not report.findings:
         if _is_terminal(sys.stdout) and not as_json:
-            which = " that passes the filters" if keep is not None else ""
-            error(f"no SMTP reply{which} found in {', '.join(inputs)}")
+            nothing = (
+                _("no SMTP reply that passes the filters found in {inputs}")
+                if keep is not None
+                else _("no SMTP reply found in {inputs}")
+            )
+            error(nothing.format(inputs=", ".join(inputs)))
         raise typer.Exit(EXIT_NOTHING)
     raise typer.Exit(EXIT_OK)
 
@@ -1006,7 +1037,7 @@ def _parse_distributed(
 ) -> RunReport:
     """`parse --scheduler`: the run on a Dask cluster (smtpcode.distributed)."""
     if not files or "-" in files:
-        die("--scheduler reads files, globs or URLs, not standard input", EXIT_USAGE)
+        die(_("--scheduler reads files, globs or URLs, not standard input"), EXIT_USAGE)
     from smtpcode import distributed
 
     try:

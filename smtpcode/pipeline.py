@@ -68,6 +68,9 @@ class ParseOptions:
     group_by: str | None = None
     # Read binary files too instead of skipping them.
     read_binary: bool = False
+    # The language of the findings' texts where the run happens elsewhere (a Dask
+    # worker sets it before each task); None: the process's own (smtpcode.i18n).
+    lang: str | None = None
 
 
 @dataclass

@@ -14,6 +14,7 @@ import gzip
 import http.server
 import importlib.util
 import io
+import json
 import lzma
 import os
 import shutil
@@ -497,3 +498,64 @@ def test_output_dir_without_scheduler_is_a_usage_error(logs: Path, tmp_path: Pat
     done = _smtpcode("--output-dir", str(tmp_path), "relay0.log", cwd=logs)
     assert done.returncode == 2
     assert done.stderr == b"smtpcode: --output-dir and --storage-option need --scheduler\n"
+
+
+def test_a_german_run_is_german_on_the_workers(logs: Path) -> None:
+    # The workers' own environment says nothing of German: the run's language travels
+    # with the options.
+    env = {"SMTPCODE_LANG": "en", "LANG": "C", "LC_ALL": "C"}
+    one = _smtpcode("--lang", "de", "--json", "mta-postfix.log", cwd=logs, env=env)
+    many = _smtpcode(
+        "--lang", "de", "--json", "--scheduler", "local:1", "mta-postfix.log", cwd=logs, env=env
+    )
+    assert many.returncode == one.returncode == 0, many.stderr
+    assert many.stdout == one.stdout
+    findings = [json.loads(line) for line in many.stdout.splitlines()]
+    assert len(findings) == 216
+    assert {f["lang"] for f in findings} == {"de"}
+    assert findings[0]["summary"].startswith(
+        "Der empfangende Server hat den Empfänger abgelehnt: die Adresse existiert nicht."
+    )
+
+
+def test_one_worker_serves_runs_in_two_languages(big: list[Path], client: Client) -> None:
+    # A big log in blocks, German then English then German: the block tasks share each
+    # worker's diagnosis cache, and each run still gets its own language's texts.
+    name = [str(big[0])]
+    summaries: dict[str, list[list[str]]] = {}
+    for lang in ("de", "en", "de"):
+        rows = Rows("json")
+        dist.run(name, pipeline.ParseOptions(lang=lang), client, rows, block_size=BLOCK)
+        found = [json.loads(line) for line in rows.data.splitlines()]
+        assert {f["lang"] for f in found} == {lang}
+        summaries.setdefault(lang, []).append([f["summary"] for f in found])
+    english = [f.summary for f in parse(big[0])]
+    assert summaries["en"][0] == english
+    assert summaries["de"][0] == summaries["de"][1]
+    assert len(summaries["de"][0]) == len(english)
+    assert all(de != en for de, en in zip(summaries["de"][0], english, strict=True) if en)
+
+
+def test_a_findings_bag_speaks_the_language_asked_for(logs: Path, client: Client) -> None:
+    path = str(logs / "mta-postfix.log")
+    german = dist.findings_bag(path, lang="de").compute()
+    english = dist.findings_bag(path, lang="en").compute()
+    assert len(german) == len(english) == 216
+    assert {f["lang"] for f in german} == {"de"}
+    assert {f["lang"] for f in english} == {"en"}
+    assert german[0]["summary"].startswith("Der empfangende Server hat den Empfänger abgelehnt")
+    assert english[0]["summary"].startswith("The receiving server rejected the recipient")
+    frame = dist.findings_frame(path, lang="de").compute()
+    assert set(frame["lang"]) == {"de"}
+    assert list(frame["summary"]) == [f["summary"] for f in german]
+
+
+def test_the_progress_bar_in_german() -> None:
+    from smtpcode import i18n
+
+    i18n.set_language("de")
+    out = io.StringIO()
+    bar = dist.TerminalProgress(out)
+    bar(dist.Progress(total=8, done=8, lines=0))
+    shown = out.getvalue()
+    assert shown == "\r[" + "#" * bar.WIDTH + "] 8/8 Aufgaben, 0 Zeilen/s"

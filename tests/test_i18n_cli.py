@@ -188,27 +188,80 @@ def test_parse_a_log_in_german(run) -> None:
     status, out, _ = run("--lang", "de", "parse", LOG)
     assert status == 0
     first = out.splitlines()[0].split("\t")
-    # Where, codes, class and reason are values; the meaning is the German title.
+    # What happened is the German diagnosis; codes, class, reason and the columns after
+    # them are values, the same in every language.
     assert first == [
-        f"{LOG}:6",
+        "Der empfangende Server hat den Empfänger abgelehnt: die Adresse existiert nicht.",
         "550",
         "5.1.1",
         "permanent",
         "user-unknown",
-        "Ungültige Zielpostfachadresse — user-unknown@remote.test",
+        "-",
+        "user-unknown@remote.test",
+        f"{LOG}:6",
+        "2026-11-29T00:38:05",
     ]
 
 
 def test_parse_summary_in_german(run) -> None:
     _, out, _ = run("--lang", "de", "parse", "--summary", LOG)
     lines = out.splitlines()
-    assert lines[0] == "216 Antworten"
-    assert lines[2].split() == ["Code", "Anzahl"]
-    assert [line.split()[0] for line in lines if line.endswith("Anzahl")] == [
+    assert lines[0] == (
+        "216 Antworten, 146 Fehler (67.6 %), 2026-11-29T00:38:05 bis 2026-11-29T00:41:03"
+    )
+    assert lines[2].split() == ["Code", "Anzahl", "Anteil", "Titel"]
+    heads = [line for line in lines if "Anzahl  Anteil" in line]
+    assert [h.split("  Anzahl")[0].strip() for h in heads] == [
         "Code",
         "Klasse",
         "Grund",
+        "Anbieter",
+        "Domain",
+        "Empfänger mit Fehlern",
     ]
+    # A count without a value (no provider recognised) is shown in German too.
+    assert lines[lines.index(heads[3]) + 1].split() == ["(ohne)", "216", "100.0", "%"]
+
+
+def test_parse_groups_and_interruption_in_german(run) -> None:
+    _, out, _ = run("--lang", "de", "parse", "--group-by", "domain", LOG)
+    lines = out.splitlines()
+    assert lines[2].split("\t") == [
+        "Domain",
+        "Anzahl",
+        "Anteil",
+        "Fehler",
+        "zuerst",
+        "zuletzt",
+        "häufigste Antwort",
+    ]
+    assert lines[3].split("\t")[:4] == ["mx.example.test", "152", "70.4 %", "86"]
+    status, _, err = run("--lang", "de", "parse", "--reason", "mailbox-voll", LOG)
+    assert status == 2
+    assert err.startswith("smtpcode: 'mailbox-voll' ist kein Grund; möglich sind: ")
+    status, _, err = run("--lang", "de", "parse", "--report", "html", "--json", LOG)
+    assert status == 2
+    assert err == (
+        "smtpcode: --report erstellt einen ganzen Bericht: "
+        "Lassen Sie --json, --summary und --group-by weg\n"
+    )
+
+
+def test_reports_in_german(run) -> None:
+    _, out, _ = run("--lang", "de", "parse", "--report", "markdown", LOG)
+    lines = out.splitlines()
+    assert lines[0] == "# Bericht über SMTP-Antworten"
+    assert "## Zusammenfassung" in lines
+    assert "### Nach Empfänger mit Fehlern" in lines
+    assert "## Fehler nach Grund" in lines
+    assert "| Was geschah | Code | Grund | Empfänger | Wo | Zeit |" in lines
+    _, html, _ = run("--lang", "de", "parse", "--report", "html", LOG)
+    assert html.startswith('<!DOCTYPE html>\n<html lang="de">')
+    assert "<h2>Fehler im Zeitverlauf</h2>" in html
+    assert 'aria-label="Fehler nach Grund"' in html
+    _, english, _ = run("parse", "--report", "html", LOG)
+    assert english.startswith('<!DOCTYPE html>\n<html lang="en">')
+    assert "<h1>SMTP replies report</h1>" in english
 
 
 def test_list_in_german(run) -> None:
@@ -246,10 +299,23 @@ def test_provider_token_in_german(run) -> None:
 @pytest.mark.parametrize(
     ("query", "first"),
     [
-        ("Postfach voll", "X.2.2 any standard Postfach voll"),
-        ("voll Postfach", "X.2.2 any standard Postfach voll"),
-        # English words still find the entries, shown in German.
-        ("mailbox full", "X.2.2 any standard Postfach voll"),
+        (
+            "Postfach voll",
+            "X.2.2 any standard Postfach voll [Titel, Bedeutung, wann Sie es sehen, Abhilfe, "
+            "Antwortformulierungen]",
+        ),
+        (
+            "voll Postfach",
+            "X.2.2 any standard Postfach voll [Titel, Bedeutung, wann Sie es sehen, Abhilfe, "
+            "Antwortformulierungen]",
+        ),
+        # English words still find the entries (the search reads both languages), shown
+        # in German.
+        (
+            "mailbox full",
+            "X.2.2 any standard Postfach voll [Titel, Bedeutung, wann Sie es sehen, Abhilfe, "
+            "Antwortformulierungen]",
+        ),
     ],
 )
 def test_search_finds_german_words(run, query: str, first: str) -> None:
@@ -300,6 +366,26 @@ def test_english_search_knows_no_german(run) -> None:
             3,
             "smtpcode: /nonexistent/mail.log kann nicht gelesen werden: Datei oder Verzeichnis "
             "nicht gefunden",
+        ),
+        (
+            ("parse", "--output-dir", "out", LOG),
+            2,
+            "smtpcode: --output-dir und --storage-option gehen nur mit --scheduler",
+        ),
+        (
+            ("parse", "--scheduler", "local:x", LOG),
+            2,
+            "smtpcode: --scheduler: local:N erwartet eine Anzahl von Worker-Prozessen, nicht 'x'",
+        ),
+        (
+            ("parse", "--scheduler", "local:1", "--storage-option", "anon", LOG),
+            2,
+            "smtpcode: --storage-option: nicht KEY=VALUE: 'anon'",
+        ),
+        (
+            ("parse", "--scheduler", "local:1", "-"),
+            2,
+            "smtpcode: --scheduler liest Dateien, Globs oder URLs, nicht die Standardeingabe",
         ),
     ],
 )

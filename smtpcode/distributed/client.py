@@ -13,6 +13,7 @@ from typing import Any, TextIO
 
 from smtpcode.distributed.sources import BLOCK, Task, expand, plan
 from smtpcode.distributed.tasks import Job, Outcome, count_lines, remove_part, run_task
+from smtpcode.i18n import _, language
 from smtpcode.pipeline import ParseOptions, RunReport, Sink
 
 # Tasks handed to the scheduler ahead of the next one to be written, per worker thread:
@@ -73,8 +74,10 @@ class Cluster:
             self.client = Client(address, timeout=self.timeout)  # type: ignore[no-untyped-call]
         except (OSError, TimeoutError) as exc:
             raise DistributedError(
-                f"cannot reach the Dask scheduler at {address} "
-                f"(no answer within {self.timeout:g} s: {type(exc).__name__})"
+                _(
+                    "cannot reach the Dask scheduler at {address} "
+                    "(no answer within {seconds} s: {error})"
+                ).format(address=address, seconds=f"{self.timeout:g}", error=type(exc).__name__)
             ) from None
         return self.client
 
@@ -93,7 +96,9 @@ def require_dask() -> None:
         import fsspec  # noqa: F401
     except ImportError as exc:
         raise DistributedError(
-            f"--scheduler needs the dask extra: pip install 'smtpcode[dask]' ({exc})"
+            _("--scheduler needs the dask extra: pip install 'smtpcode[dask]' ({error})").format(
+                error=exc
+            )
         ) from None
 
 
@@ -108,7 +113,9 @@ def local_workers(scheduler: str) -> int | None:
 
         return idle_cpus()
     if not count.isdigit() or not 1 <= int(count) <= 1024:
-        raise ValueError(f"local:N wants a number of worker processes, not {count!r}")
+        raise ValueError(
+            _("local:N wants a number of worker processes, not {count}").format(count=repr(count))
+        )
     return int(count)
 
 
@@ -136,7 +143,9 @@ def run(
     address, "local[:N]", or a distributed.Client. Rows go to `sink` in input order
     (none with output_dir: each task writes its part file there); counts are merged
     into the report as pipeline.run merges its inputs'."""
-    options = replace(options, jobs=1)  # a task never forks processes of its own
+    # A task never forks processes of its own; it speaks the language of this process
+    # unless the options name one.
+    options = replace(options, jobs=1, lang=options.lang or language())
     if output_dir is not None:
         kind: str | None = "json"
         options = replace(options, summary=False)  # rows written, and counted
@@ -238,14 +247,18 @@ def _check_workers(client: Any) -> None:
         client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
     except TimeoutError:
         raise DistributedError(
-            f"the Dask scheduler has no workers (none came within {CONNECT_TIMEOUT} s)"
+            _("the Dask scheduler has no workers (none came within {seconds} s)").format(
+                seconds=CONNECT_TIMEOUT
+            )
         ) from None
     try:
         client.run(exec, "import smtpcode.distributed")
     except ModuleNotFoundError as exc:
         raise DistributedError(
-            f"a Dask worker cannot import {exc.name or 'smtpcode'}: install smtpcode on "
-            "every worker (pip install 'smtpcode[dask]')"
+            _(
+                "a Dask worker cannot import {module}: install smtpcode on every worker "
+                "(pip install 'smtpcode[dask]')"
+            ).format(module=exc.name or "smtpcode")
         ) from None
 
 
@@ -268,15 +281,19 @@ def _result(future: Any) -> Outcome:
     except ModuleNotFoundError as exc:
         if (exc.name or "").split(".")[0] == "smtpcode":
             raise DistributedError(
-                "a Dask worker cannot import smtpcode: install it on every worker "
-                "(pip install 'smtpcode[dask]')"
+                _(
+                    "a Dask worker cannot import smtpcode: install it on every worker "
+                    "(pip install 'smtpcode[dask]')"
+                )
             ) from None
-        raise DistributedError(f"a Dask worker lacks a module: {exc}") from None
+        raise DistributedError(
+            _("a Dask worker lacks a module: {error}").format(error=exc)
+        ) from None
     except (KeyboardInterrupt, DistributedError):
         raise
     except Exception as exc:
         raise DistributedError(
-            f"a task failed on the cluster: {type(exc).__name__}: {exc}"
+            _("a task failed on the cluster: {error}").format(error=f"{type(exc).__name__}: {exc}")
         ) from None
     return outcome
 
@@ -301,7 +318,9 @@ class TerminalProgress:
         filled = self.WIDTH * state.done // max(1, state.total)
         bar = "#" * filled + "-" * (self.WIDTH - filled)
         rate = state.lines_per_second
-        line = f"[{bar}] {state.done}/{state.total} tasks, {_human(rate)} lines/s"
+        line = f"[{bar}] " + _("{done}/{total} tasks, {rate} lines/s").format(
+            done=state.done, total=state.total, rate=_human(rate)
+        )
         self._width = max(self._width, len(line))
         self.stream.write(f"\r{line:<{self._width}}")
         self.stream.flush()

@@ -38,10 +38,18 @@ FRAME_COLUMNS: dict[str, str] = {
 }
 
 
-def file_findings(source: Source, fmt: str = "auto") -> list[dict[str, Any]]:
-    """The findings of one file, as Finding.to_dict() gives them (a bag's partition)."""
+def file_findings(
+    source: Source, fmt: str = "auto", lang: str | None = None
+) -> list[dict[str, Any]]:
+    """The findings of one file, as Finding.to_dict() gives them (a bag's partition), in
+    the language `lang` (None: the worker's own)."""
     from smtpcode.api import parse
     from smtpcode.inputs import open_input, open_stream
+
+    if lang is not None:
+        from smtpcode.i18n import set_language
+
+        set_language(lang)
 
     opened = (
         open_stream(open_binary(source), source.label, True)
@@ -66,34 +74,49 @@ def flat(finding: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def _frame(source: Source, fmt: str) -> Any:
+def _frame(source: Source, fmt: str, lang: str | None) -> Any:
     import pandas as pd
 
-    rows = [flat(f) for f in file_findings(source, fmt)]
+    rows = [flat(f) for f in file_findings(source, fmt, lang)]
     frame = pd.DataFrame(rows, columns=list(FRAME_COLUMNS))
     return frame.astype(FRAME_COLUMNS)
 
 
 def findings_bag(
-    paths: str | Sequence[str], fmt: str = "auto", storage_options: dict[str, Any] | None = None
+    paths: str | Sequence[str],
+    fmt: str = "auto",
+    storage_options: dict[str, Any] | None = None,
+    lang: str | None = None,
 ) -> Any:
     """The findings of files (paths, globs, URLs) as a dask.bag of dicts, one partition
-    per file, each dict as Finding.to_dict() makes it (the JSON of `parse --json`)."""
+    per file, each dict as Finding.to_dict() makes it (the JSON of `parse --json`), in
+    the language `lang` (None: the current one, smtpcode.i18n)."""
     import dask.bag as db
     from dask import delayed  # type: ignore[attr-defined,unused-ignore]
 
+    from smtpcode.i18n import language
+
     sources = expand([paths] if isinstance(paths, str) else paths, storage_options)
-    return db.from_delayed([delayed(file_findings)(s, fmt) for s in sources])  # type: ignore[no-untyped-call]
+    lang = lang or language()
+    return db.from_delayed([delayed(file_findings)(s, fmt, lang) for s in sources])  # type: ignore[no-untyped-call]
 
 
 def findings_frame(
-    paths: str | Sequence[str], fmt: str = "auto", storage_options: dict[str, Any] | None = None
+    paths: str | Sequence[str],
+    fmt: str = "auto",
+    storage_options: dict[str, Any] | None = None,
+    lang: str | None = None,
 ) -> Any:
     """The findings of files as a dask.dataframe with the fixed columns of FRAME_COLUMNS
-    (one partition per file), ready for .to_parquet()."""
+    (one partition per file), ready for .to_parquet(); texts in the language `lang`
+    (None: the current one)."""
     import dask.dataframe as dd
     import pandas as pd
 
+    from smtpcode.i18n import language
+
     sources = expand([paths] if isinstance(paths, str) else paths, storage_options)
     meta = pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in FRAME_COLUMNS.items()})
-    return dd.from_map(_frame, sources, fmt=fmt, meta=meta, enforce_metadata=False)  # type: ignore[no-untyped-call]
+    return dd.from_map(  # type: ignore[no-untyped-call]
+        _frame, sources, fmt=fmt, lang=lang or language(), meta=meta, enforce_metadata=False
+    )

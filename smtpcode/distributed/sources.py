@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
+from smtpcode.i18n import _
 from smtpcode.pipeline import ParseOptions
 
 # Bytes of a plain log per task: a few tenths of a second of parsing, which makes the
@@ -157,7 +158,7 @@ def parse_storage_options(pairs: Sequence[str]) -> dict[str, Any]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise ValueError(f"not KEY=VALUE: {pair!r}")
+            raise ValueError(_("not KEY=VALUE: {pair}").format(pair=repr(pair)))
         try:
             out[key] = json.loads(value)
         except ValueError:

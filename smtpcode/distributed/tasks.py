@@ -52,13 +52,19 @@ _caches = threading.local()
 
 
 def _cache() -> DiagnosisCache:
-    """This worker thread's diagnosis cache: the usual replies are diagnosed once per
-    thread, whatever the number of tasks it runs."""
-    cache = getattr(_caches, "cache", None)
+    """This worker thread's diagnosis cache for the current language: the usual replies
+    are diagnosed once per thread and language, whatever the number of tasks it runs (a
+    worker may serve runs in several languages; a diagnosis holds its language's texts)."""
+    from smtpcode.i18n import language
+
+    caches: dict[str, DiagnosisCache] | None = getattr(_caches, "by_language", None)
+    if caches is None:
+        caches = _caches.by_language = {}
+    cache = caches.get(language())
     if cache is None:
         from smtpcode.diagnosis_cache import DiagnosisCache
 
-        cache = _caches.cache = DiagnosisCache()
+        cache = caches[language()] = DiagnosisCache()
     return cache
 
 
@@ -151,7 +157,12 @@ class _Counting(io.RawIOBase):
 
 
 def run_task(task: Task, job: Job, first_line: int = 1) -> Outcome:
-    """One task: its report, and its rows (or the part file it wrote)."""
+    """One task: its report, and its rows (or the part file it wrote), in the language
+    of the run (a worker process has its own, from its environment)."""
+    if job.options.lang is not None:
+        from smtpcode.i18n import set_language
+
+        set_language(job.options.lang)
     if task.block is None:
         outcome = _whole_file(task, job)
     elif task.rest:

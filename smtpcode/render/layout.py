@@ -155,25 +155,68 @@ def list_row(entry: Entry) -> tuple[str, str, str, str]:
 
 def summary_heading(summary: Tally) -> str:
     """ "216 replies in 2 inputs, 110 failures (50.9 %), 2026-11-29T00:38:03 to ..."."""
-    inputs = f" in {summary.inputs} inputs" if summary.inputs > 1 else ""
-    text = f"{summary.findings} replies{inputs}"
-    if summary.findings:
+    n = summary.findings
+    text = (_("{n} replies") if n != 1 else _("{n} reply")).format(n=n)
+    if summary.inputs > 1:
+        text += _(" in {n} inputs").format(n=summary.inputs)
+    if n:
         failures = summary.failures()
-        text += f", {failures} failures ({failures * 100 / summary.findings:.1f} %)"
+        many = _(", {n} failures ({share} %)") if failures != 1 else _(", {n} failure ({share} %)")
+        text += many.format(n=failures, share=f"{failures * 100 / n:.1f}")
     if summary.first_time and summary.last_time:
-        text += f", {summary.first_time} to {summary.last_time}"
+        text += _(", {first} to {last}").format(first=summary.first_time, last=summary.last_time)
     if summary.partial:
-        text += " (partial: interrupted, only what was read until then)"
+        text += _(" (partial: interrupted, only what was read until then)")
     return text
 
 
+# The names of the summary's tables and groupings (Tally.tables(), --group-by), shown
+# in the current language; the JSON keeps the English.
+_NAMES = {
+    "code": N_("code"),
+    "class": N_("class"),
+    "reason": N_("reason"),
+    "provider": N_("provider"),
+    "domain": N_("domain"),
+    "recipient": N_("recipient"),
+    "failing recipient": N_("failing recipient"),
+}
+
+
+def table_name(name: str) -> str:
+    """A table's or grouping's name as shown: "failing recipient", in German
+    "Empfänger mit Fehlern"."""
+    return _(_NAMES.get(name, name))
+
+
+def capital(text: str) -> str:
+    """The first letter in upper case, the rest as it is (str.capitalize would lower the
+    capitals of German nouns)."""
+    return text[:1].upper() + text[1:]
+
+
+def shown_key(key: str) -> str:
+    """A counted value as shown: itself, or "(none)" in the current language."""
+    from smtpcode.tally import NONE
+
+    return _("(none)") if key == NONE else key
+
+
 def group_columns(by: str) -> list[str]:
-    return [by, "count", "share", "failures", "first", "last", "most common reply"]
+    return [
+        table_name(by),
+        _("count"),
+        _("share"),
+        _("failures"),
+        _("first"),
+        _("last"),
+        _("most common reply"),
+    ]
 
 
 def group_cells(line: GroupLine) -> list[str]:
     return [
-        line.key,
+        shown_key(line.key),
         str(line.count),
         f"{line.share * 100:.1f} %",
         str(line.failures),
@@ -195,9 +238,15 @@ def brief(finding: Finding) -> list[str]:
     if finding.reply.text is not None and finding.summary:
         out.append(finding.summary)
     for entry in entries_of(finding):
-        klass = entry.klass or "any class"
+        klass = entry.klass or _("any class")
         text = f"{entry.code}  {entry.title} ({klass}). {first_sentence(entry.description)}"
         if entry.fix:
-            text += f" Fix: {first_sentence(entry.fix[0])}"
+            text += " " + _("Fix: {step}").format(step=first_sentence(entry.fix[0]))
         out.append(text)
     return out
+
+
+def matched_in(why: str) -> str:
+    """ "title, meaning" (browse.SearchResult.why, the names of browse.FIELD_NAMES) in
+    the current language; the JSON's "matched" keeps the English names."""
+    return ", ".join(_(name) for name in why.split(", ")) if why else ""

@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, TextIO
 
 from smtpcode.i18n import _
-from smtpcode.render.layout import Row, diagnosis_rows, entries_of, entry_rows, heading, list_row
+from smtpcode.render.layout import (
+    Row,
+    diagnosis_rows,
+    entries_of,
+    entry_rows,
+    heading,
+    list_row,
+    matched_in,
+)
 from smtpcode.render.write import write_bytes
 from smtpcode.text import one_line, printable
 
@@ -86,7 +94,7 @@ class PlainRenderer:
         class_w = max((len(r[2]) for r in rows), default=0)
         status_w = max((len(r[3]) for r in rows), default=0)
         for i, (code, title, klass, status) in enumerate(rows):
-            matched = f"  [{why[i]}]" if why is not None and why[i] else ""
+            matched = f"  [{matched_in(why[i])}]" if why is not None and why[i] else ""
             self.out.write(
                 f"{code:<{code_w}}  {klass:<{class_w}}  {status:<{status_w}}  "
                 f"{printable(title)}{matched}\n"
@@ -104,7 +112,7 @@ class PlainRenderer:
         write_bytes(self.out, rows)
 
     def parse_summary(self, summary: Tally) -> None:
-        from smtpcode.render.layout import summary_heading
+        from smtpcode.render.layout import shown_key, summary_heading, table_name
 
         out = self.out
         out.write(printable(summary_heading(summary)) + "\n")
@@ -115,18 +123,17 @@ class PlainRenderer:
             if not lines:
                 continue
             titled = name == "code"
-            label = _(name)
-            width = max([len(label)] + [len(one_line(line.key)) for line in lines])
+            label = table_name(name)
+            keys = [one_line(shown_key(line.key)) for line in lines]
+            width = max([len(label)] + [len(key) for key in keys])
             count_w = max([5] + [len(str(line.count)) for line in lines])
             title = "  " + _("title") if titled else ""
             count, share = _("count"), _("share")
             out.write(f"\n{label:<{width}}  {count:>{count_w}}  {share}{title}\n")
-            for line in lines:
+            for key, line in zip(keys, lines, strict=True):
                 share = f"{line.share * 100:4.1f} %"
                 tail = f"  {printable(line.title)}" if titled else ""
-                out.write(
-                    f"{one_line(line.key):<{width}}  {line.count:>{count_w}}  {share}{tail}\n"
-                )
+                out.write(f"{key:<{width}}  {line.count:>{count_w}}  {share}{tail}\n")
 
     def _groups(self, summary: Tally) -> None:
         # Tab-separated, one group per line: the columns of layout.GROUP_COLUMNS.

@@ -8,7 +8,8 @@ from __future__ import annotations
 from html import escape as _escape
 from typing import TYPE_CHECKING
 
-from smtpcode.render.layout import summary_heading
+from smtpcode.i18n import _, language
+from smtpcode.render.layout import capital, shown_key, summary_heading, table_name
 from smtpcode.render.report_md import ReportCollector
 from smtpcode.text import printable
 
@@ -57,7 +58,8 @@ def _bars(rows: list[tuple[str, int]], colour: str) -> str:
     height = 34 * len(rows)
     parts = [
         f'<svg class="chart" id="chart-reasons" viewBox="0 0 320 {height}" '
-        f'role="img" aria-label="failures by reason" xmlns="http://www.w3.org/2000/svg">'
+        f'role="img" aria-label="{escape(_("failures by reason"))}" '
+        'xmlns="http://www.w3.org/2000/svg">'
     ]
     for i, (label, n) in enumerate(rows):
         y = 34 * i
@@ -79,7 +81,7 @@ def _columns(rows: list[tuple[str, int]], colour: str) -> str:
     step = 320 / len(rows)
     parts = [
         '<svg class="chart" id="chart-time" viewBox="0 0 320 140" role="img" '
-        'aria-label="failures over time" xmlns="http://www.w3.org/2000/svg">'
+        f'aria-label="{escape(_("failures over time"))}" xmlns="http://www.w3.org/2000/svg">'
     ]
     for i, (label, n) in enumerate(rows):
         h = max(1.0, 110 * n / top)
@@ -100,39 +102,47 @@ class HtmlReport(ReportCollector):
     def parse_summary(self, summary: Tally) -> None:
         from smtpcode.rows import headline
 
+        title = escape(_("SMTP replies report"))
         out: list[str] = [
-            '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">',
+            f'<!DOCTYPE html>\n<html lang="{language()}"><head><meta charset="utf-8">',
             '<meta name="viewport" content="width=device-width,initial-scale=1">',
             # Nothing may be fetched: no network, no script, inline styles only.
             '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
             "style-src 'unsafe-inline'; img-src data:\">",
-            f"<title>SMTP replies report</title><style>{STYLE}</style></head><body>",
-            "<h1>SMTP replies report</h1>",
+            f"<title>{title}</title><style>{STYLE}</style></head><body>",
+            f"<h1>{title}</h1>",
             f"<p>{escape(summary_heading(summary))}</p>",
         ]
         if summary.partial:
-            out.append('<p class="partial"><b>Partial report</b>: the run was interrupted.</p>')
+            out.append(
+                f'<p class="partial"><b>{escape(_("Partial report"))}</b>: '
+                f"{escape(_('the run was interrupted.'))}</p>"
+            )
         reasons = summary.failure_reasons()
         if reasons:
-            out.append("<h2>Failures by reason</h2>")
+            out.append(f"<h2>{escape(_('Failures by reason'))}</h2>")
             out.append(_bars([(r, n) for r, n, _ in reasons], "#c62828"))
         timeline = summary.timeline()
         if timeline:
-            out.append("<h2>Failures over time</h2>")
+            out.append(f"<h2>{escape(_('Failures over time'))}</h2>")
             out.append(_columns(timeline, "#b26a00"))
-        out.append("<h2>Summary</h2>")
+        out.append(f"<h2>{escape(_('Summary'))}</h2>")
         for name, lines in summary.tables():
             if not lines:
                 continue
             titled = name == "code"
-            out.append(f"<h3>By {escape(name)}</h3><table><thead><tr>")
-            out.append(f"<th>{escape(name.capitalize())}</th>")
+            by = escape(_("By {name}").format(name=table_name(name)))
+            out.append(f"<h3>{by}</h3><table><thead><tr>")
+            out.append(f"<th>{escape(capital(table_name(name)))}</th>")
             if titled:
-                out.append("<th>Title</th>")
-            out.append('<th class="n">Count</th><th class="n">Share</th></tr></thead><tbody>')
+                out.append(f"<th>{escape(_('Title'))}</th>")
+            out.append(
+                f'<th class="n">{escape(_("Count"))}</th>'
+                f'<th class="n">{escape(_("Share"))}</th></tr></thead><tbody>'
+            )
             for line in lines:
                 style = f' class="{line.key}"' if line.key in CLASS_COLOUR else ""
-                out.append(f"<tr><td{style}>{escape(line.key)}</td>")
+                out.append(f"<tr><td{style}>{escape(shown_key(line.key))}</td>")
                 if titled:
                     out.append(f"<td>{escape(line.title)}</td>")
                 out.append(
@@ -141,18 +151,22 @@ class HtmlReport(ReportCollector):
                 )
             out.append("</tbody></table>")
         if reasons:
-            out.append("<h2>What to do, by reason</h2>")
+            out.append(f"<h2>{escape(_('What to do, by reason'))}</h2>")
             for reason, count, advice in reasons:
                 out.append(f"<h3>{escape(reason)} ({count})</h3>")
                 if advice:
                     out.append(f'<p class="advice">{escape(advice)}</p>')
-        out.append("<h2>Findings</h2>")
+        out.append(f"<h2>{escape(_('Findings'))}</h2>")
         if self.seen > len(self.findings):
-            out.append(f"<p>The first {len(self.findings)} of {self.seen} findings.</p>")
+            first = _("The first {shown} of {seen} findings.")
+            out.append(f"<p>{escape(first.format(shown=len(self.findings), seen=self.seen))}</p>")
         if self.findings:
+            names = (_("What happened"), _("Code"), _("Recipient"), _("Where"), _("Time"))
+            head = [escape(name) for name in names]
             out.append(
-                "<table><thead><tr><th>What happened</th><th>Code</th><th>Recipient</th>"
-                '<th class="wide">Where</th><th class="wide">Time</th></tr></thead><tbody>'
+                f"<table><thead><tr><th>{head[0]}</th><th>{head[1]}</th><th>{head[2]}</th>"
+                f'<th class="wide">{head[3]}</th><th class="wide">{head[4]}</th></tr></thead>'
+                "<tbody>"
             )
             for finding in self.findings:
                 r = finding.reply

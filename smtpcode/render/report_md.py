@@ -8,7 +8,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, TextIO
 
-from smtpcode.render.layout import summary_heading
+from smtpcode.i18n import _
+from smtpcode.render.layout import capital, shown_key, summary_heading, table_name
 from smtpcode.text import one_line
 
 if TYPE_CHECKING:
@@ -65,34 +66,40 @@ class MarkdownReport(ReportCollector):
     def parse_summary(self, summary: Tally) -> None:
         from smtpcode.rows import headline
 
-        parts = ["# SMTP replies report", escape(summary_heading(summary))]
+        parts = ["# " + _("SMTP replies report"), escape(summary_heading(summary))]
         if summary.partial:
-            parts.append("> **Partial report**: the run was interrupted.")
-        parts.append("## Summary")
+            parts.append(f"> **{_('Partial report')}**: {_('the run was interrupted.')}")
+        parts.append("## " + _("Summary"))
         for name, lines in summary.tables():
             if not lines:
                 continue
             titled = name == "code"
-            head = [name.capitalize()] + (["Title"] if titled else []) + ["Count", "Share"]
+            head = [capital(table_name(name))] + ([_("Title")] if titled else [])
+            head += [_("Count"), _("Share")]
             rows = [
-                [f"`{line.key.replace('`', '')}`" if titled else escape(line.key)]
+                [f"`{line.key.replace('`', '')}`" if titled else escape(shown_key(line.key))]
                 + ([escape(line.title)] if titled else [])
                 + [str(line.count), f"{line.share * 100:.1f} %"]
                 for line in lines
             ]
             right = frozenset((len(head) - 2, len(head) - 1))
-            parts += [f"### By {name}", table(head, rows, right)]
+            parts += [
+                "### " + _("By {name}").format(name=table_name(name)),
+                table(head, rows, right),
+            ]
         reasons = summary.failure_reasons()
         if reasons:
-            parts.append("## Failures by reason")
+            parts.append("## " + _("Failures by reason"))
             for reason, count, advice in reasons:
                 parts.append(f"### {escape(reason)} ({count})")
                 if advice:
                     parts.append(escape(advice))
-        parts.append("## Findings")
+        parts.append("## " + _("Findings"))
         shown = len(self.findings)
         if self.seen > shown:
-            parts.append(f"The first {shown} of {self.seen} findings.")
+            parts.append(
+                _("The first {shown} of {seen} findings.").format(shown=shown, seen=self.seen)
+            )
         rows = []
         for finding in self.findings:
             r = finding.reply
@@ -109,7 +116,13 @@ class MarkdownReport(ReportCollector):
                 ]
             )
         if rows:
-            parts.append(
-                table(["What happened", "Code", "Reason", "Recipient", "Where", "Time"], rows)
-            )
+            head = [
+                _("What happened"),
+                _("Code"),
+                _("Reason"),
+                _("Recipient"),
+                _("Where"),
+                _("Time"),
+            ]
+            parts.append(table(head, rows))
         self.out.write("\n\n".join(parts) + "\n")

@@ -12,7 +12,7 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
-from smtpcode.i18n import _
+from smtpcode.i18n import N_, _
 from smtpcode.render.layout import (
     Row,
     diagnosis_rows,
@@ -21,6 +21,7 @@ from smtpcode.render.layout import (
     finding_title,
     heading,
     list_row,
+    matched_in,
 )
 from smtpcode.text import printable
 
@@ -38,7 +39,8 @@ if TYPE_CHECKING:
 WIDE_COLUMN = 36
 # The longest bar of a summary (a share of 100 %).
 BAR_WIDTH = 20
-PARSE_HEADER = [Text("What happened"), Text("Code"), Text("Recipient"), Text("Line"), Text("Time")]
+# The columns of parse's rows, shown in the current language.
+PARSE_HEADER = (N_("What happened"), N_("Code"), N_("Recipient"), N_("Line"), N_("Time"))
 
 CLASS_STYLE = {
     "success": "green",
@@ -225,7 +227,7 @@ class RichRenderer:
             style = CLASS_STYLE.get(entry.klass or "", "")
             cells = [text(code, style), text(klass, style), text(status), text(title)]
             if why is not None:
-                cells.append(text(why[i]))
+                cells.append(text(matched_in(why[i])))
             table.add_row(*cells)
         self.console.print(table)
 
@@ -240,7 +242,7 @@ class RichRenderer:
         r = finding.reply
         if self._parse_widths is None:
             self._parse_widths = _row_widths(self.console.width)
-            self.console.print(self._row_grid(PARSE_HEADER, "bold"))
+            self.console.print(self._row_grid([Text(_(h)) for h in PARSE_HEADER], "bold"))
         source = r.input
         if source != self._parse_input:
             # One heading per input, as the input changes; rows give the line only.
@@ -267,7 +269,7 @@ class RichRenderer:
         return grid
 
     def parse_summary(self, summary: Tally) -> None:
-        from smtpcode.render.layout import summary_heading
+        from smtpcode.render.layout import capital, shown_key, summary_heading, table_name
 
         parts: list[RenderableType] = [text(summary_heading(summary), "bold")]
         if summary.group_by is not None:
@@ -276,15 +278,17 @@ class RichRenderer:
             from rich.padding import Padding
 
             groups = summary.group_lines()
-            key_w = min(max((len(g.key) for g in groups), default=0), 40)
+            keys = [shown_key(g.key) for g in groups]
+            key_w = min(max((len(k) for k in keys), default=0), 40)
             count_w = max((len(str(g.count)) for g in groups), default=1)
             fail_w = max((len(str(g.failures)) for g in groups), default=1)
             parts.append(Text(""))
-            for g in groups:
+            for key, g in zip(keys, groups, strict=True):
                 head = Text()
-                head.append(printable(g.key).ljust(key_w), "bold")
+                head.append(printable(key).ljust(key_w), "bold")
                 head.append(f"  {g.count:>{count_w}} {f'({g.share * 100:.1f} %)':>9}")
-                head.append(f"  {g.failures:>{fail_w}} failed", "red" if g.failures else "")
+                failed = _("{n} failed").format(n=f"{g.failures:>{fail_w}}")
+                head.append(f"  {failed}", "red" if g.failures else "")
                 head.append(f"  {seen_span(g.first, g.last)}")
                 parts.append(head)
                 parts.append(Padding(text(g.reply), (0, 0, 0, 4)))
@@ -294,7 +298,7 @@ class RichRenderer:
             if not lines:
                 continue
             table = Table(box=None, pad_edge=False, header_style="bold")
-            table.add_column(_(name).capitalize(), overflow="fold")
+            table.add_column(capital(table_name(name)), overflow="fold")
             if name == "code":
                 table.add_column(_("Title"), overflow="fold", ratio=1)
             table.add_column(_("Count"), justify="right", no_wrap=True)
@@ -302,7 +306,7 @@ class RichRenderer:
             table.add_column("", no_wrap=True)
             for line in lines:
                 style = CLASS_STYLE.get(line.key, "") if name == "class" else ""
-                cells: list[RenderableType] = [text(line.key, style)]
+                cells: list[RenderableType] = [text(shown_key(line.key), style)]
                 if name == "code":
                     cells.append(text(line.title))
                 bar = "█" * max(1, round(line.share * BAR_WIDTH)) if line.count else ""
