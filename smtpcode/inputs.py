@@ -190,20 +190,35 @@ def _decompressing(raw: BinaryIO, kind: str) -> BinaryIO:
     return zstd.ZstdFile(raw)  # type: ignore[no-any-return]
 
 
-class _Prefixed(io.RawIOBase):
-    """A stream whose first bytes were already read: they come first again."""
-
-    def __init__(self, head: bytes, rest: BinaryIO) -> None:
-        self._head = head
-        self._rest = rest
+class _Stream(io.RawIOBase):
+    """A readable stream made of read1(): read() and readinto() follow from it."""
 
     def readable(self) -> bool:
         return True
+
+    def read1(self, size: int = -1) -> bytes:
+        raise NotImplementedError
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            parts = []
+            while chunk := self.read1(1 << 16):
+                parts.append(chunk)
+            return b"".join(parts)
+        return self.read1(size)
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
         data = self.read1(len(buffer))
         buffer[: len(data)] = data
         return len(data)
+
+
+class _Prefixed(_Stream):
+    """A stream whose first bytes were already read: they come first again."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self._head = head
+        self._rest = rest
 
     def read1(self, size: int = -1) -> bytes:
         if self._head:
@@ -233,16 +248,13 @@ def _is_tty(stream: BinaryIO) -> bool:
         return False
 
 
-class _EndsOnce(io.RawIOBase):
+class _EndsOnce(_Stream):
     """A terminal's input, ended by the first Ctrl-D: a terminal's end of input holds for
     one read only, and reading on would wait for another Ctrl-D."""
 
     def __init__(self, stream: BinaryIO) -> None:
         self._stream = stream
         self._ended = False
-
-    def readable(self) -> bool:
-        return True
 
     def read1(self, size: int = -1) -> bytes:
         if self._ended:
@@ -251,21 +263,8 @@ class _EndsOnce(io.RawIOBase):
         self._ended = not data
         return data
 
-    def read(self, size: int = -1) -> bytes:
-        if size is None or size < 0:
-            parts = []
-            while chunk := self.read1(1 << 16):
-                parts.append(chunk)
-            return b"".join(parts)
-        return self.read1(size)
 
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        data = self.read1(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-
-class _Recoded(io.RawIOBase):
+class _Recoded(_Stream):
     """UTF-16 text read as UTF-8 bytes."""
 
     def __init__(self, stream: BinaryIO, codec: str) -> None:
@@ -275,9 +274,6 @@ class _Recoded(io.RawIOBase):
         self._stream = stream
         self._pending = b""
         self._started = False
-
-    def readable(self) -> bool:
-        return True
 
     def read1(self, size: int = -1) -> bytes:
         while not self._pending:
@@ -292,19 +288,6 @@ class _Recoded(io.RawIOBase):
         n = len(self._pending) if size is None or size < 0 else size
         data, self._pending = self._pending[:n], self._pending[n:]
         return data
-
-    def read(self, size: int = -1) -> bytes:
-        if size is None or size < 0:
-            parts = []
-            while chunk := self.read1(1 << 16):
-                parts.append(chunk)
-            return b"".join(parts)
-        return self.read1(size)
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        data = self.read1(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
 
     def close(self) -> None:
         self._stream.close()

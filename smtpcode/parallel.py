@@ -323,12 +323,13 @@ def _chunks(path: str, size: int) -> list[_Chunk]:
             if end < 0:
                 end = total
             out.append(_Chunk(len(out), start, end, line))
-            line += _count(f, start, end)
+            line += count_lines(f, start, end)
             start = end
     return out or [_Chunk(0, 0, 0, 1)]
 
 
-def _count(f: BinaryIO, start: int, end: int) -> int:
+def count_lines(f: BinaryIO, start: int, end: int) -> int:
+    """The line ends in bytes start to end of a file, read a MB at a time."""
     f.seek(start)
     n = 0
     left = end - start

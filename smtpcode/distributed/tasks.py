@@ -242,16 +242,10 @@ def _read(f: BinaryIO, n: int) -> bytes:
 
 
 def _count_to(f: BinaryIO, end: int) -> int:
-    """The line ends before byte `end`, read a MB at a time."""
-    f.seek(0)
-    n = 0
-    while end > 0:
-        data = f.read(min(end, 1 << 20))
-        if not data:
-            break
-        n += data.count(b"\n")
-        end -= len(data)
-    return n
+    """The line ends before byte `end`."""
+    from smtpcode.parallel import count_lines
+
+    return count_lines(f, 0, end)
 
 
 def _block(task: Task, job: Job, first_line: int) -> Outcome:
