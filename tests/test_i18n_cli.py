@@ -4,6 +4,7 @@ smtpcode.po; JSON keys and enumerated values stay English."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -14,6 +15,10 @@ import pytest
 
 from smtpcode import i18n
 
+# Checked only once the dask extra is there (without it, that is what --scheduler says).
+NEEDS_DASK = pytest.mark.skipif(
+    importlib.util.find_spec("dask") is None, reason="the dask extra is not installed"
+)
 ROOT = Path(__file__).resolve().parent.parent
 LOG = str(ROOT / "tests" / "data" / "mta" / "logs" / "postfix.log")
 TITLE_550_DE = "Postfach nicht verfügbar oder Aktion abgelehnt"
@@ -372,15 +377,17 @@ def test_english_search_knows_no_german(run) -> None:
             2,
             "smtpcode: --output-dir und --storage-option gehen nur mit --scheduler",
         ),
-        (
+        pytest.param(
             ("parse", "--scheduler", "local:x", LOG),
             2,
             "smtpcode: --scheduler: local:N erwartet eine Anzahl von Worker-Prozessen, nicht 'x'",
+            marks=NEEDS_DASK,
         ),
-        (
+        pytest.param(
             ("parse", "--scheduler", "local:1", "--storage-option", "anon", LOG),
             2,
             "smtpcode: --storage-option: nicht KEY=VALUE: 'anon'",
+            marks=NEEDS_DASK,
         ),
         (
             ("parse", "--scheduler", "local:1", "-"),
