@@ -34,6 +34,8 @@ from smtpcode.records import Reply
 # (a few KB: a Google Groups notice explains itself at length); the returned message
 # after it is cut off first.
 MAX_WORDS = 4096
+# How much of each of the notice's first lines is searched for the MTA's signature.
+MAX_SIGNATURE_LINE = 1000
 # A bounce forwarded inside a bounce is opened this deep.
 MAX_NESTING = 3
 # Who sends bounces, and how they are titled.
@@ -93,7 +95,8 @@ def _is_bounce(
 
 
 def _mta(part: mime.Part, notice: list[tuple[int, str]]) -> str | None:
-    head = "\n".join(line for _, line in notice[:40])
+    # (Signatures are phrases near a line's start; a line of a megabyte is not read whole.)
+    head = "\n".join(line[:MAX_SIGNATURE_LINE] for _, line in notice[:40])
     if any(name.startswith("x-postfix") for name in part.headers):
         return "postfix"
     for name, pattern in MTA_SIGNATURES:
