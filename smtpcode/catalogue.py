@@ -287,13 +287,6 @@ class Catalogue:
 
         return tuple(vc.entry for vc in get_layer(self.lang).code_entries(code))
 
-    def token_entry(self, token: str) -> Entry | None:
-        """A provider's meaning of a token of its replies ("TSS04", "DT:SPM")."""
-        from smtpcode.provider_codes import get_layer
-
-        found = get_layer(self.lang).token(token)
-        return found.entry if found is not None else None
-
     def structural(self, code: BasicCode | EnhancedCode) -> Entry:
         """The reading of a well-formed code that the catalogue does not define."""
         if isinstance(code, BasicCode):
@@ -369,15 +362,6 @@ class Catalogue:
 
     def subject_entries(self) -> Iterable[Entry]:
         return self._subjects.values()
-
-    def all_entries(self) -> Iterator[Entry]:
-        yield from self.basic_entries()
-        yield from self.class_entries()
-        yield from self.subject_entries()
-        yield from self.enhanced_entries()
-
-    def known_codes(self) -> set[str]:
-        return set(self._basic) | set(self._enhanced) | set(self._classes) | set(self._subjects)
 
     def suggest(self, text: str, limit: int = 3) -> list[str]:
         """The nearest defined codes to what the user typed ("5.1.11" -> 5.1.1, 5.1.10).

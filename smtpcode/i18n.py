@@ -103,11 +103,6 @@ def N_(message: str) -> str:
     return message
 
 
-def ngettext(singular: str, plural: str, n: int) -> str:
-    """The singular or plural message, translated (German has the same two forms)."""
-    return _(singular if n == 1 else plural)
-
-
 def translate(message: str, lang: str) -> str:
     """The message in a given language, whatever the current one."""
     if lang == DEFAULT:
