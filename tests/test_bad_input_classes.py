@@ -258,3 +258,23 @@ def test_a_held_exception_reply_of_many_lines_is_cut() -> None:
         True,
     )
     assert reply.text is not None and reply.text.count("\n") + 1 == MAX_REPLY_LINES
+
+
+def test_a_line_of_escaped_newlines_stays_small() -> None:
+    # Found by the fuzzer on the merged finder: a megabyte of "\n" escapes in a bounce
+    # body was written out as half a million logical lines (70 MB).
+    import tracemalloc
+
+    data = (
+        b"Content-Type: text/plain\nSubject: Undelivered Mail\n\n"
+        + b"\\n" * 500_000
+        + b"\n550 5.1.1 <a@example.com>: Recipient address rejected: User unknown\n"
+    )
+    tracemalloc.start()
+    try:
+        found = replies(data)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 30_000_000
+    assert [(r.basic, r.enhanced) for r in found] == [("550", "5.1.1")]

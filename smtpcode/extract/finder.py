@@ -56,8 +56,14 @@ def _opens_reply(text: str) -> bool:
     return opened is not None and opened[1] == "reply"
 
 
+# The most logical lines one line's escapes make: an escaped exception has a few dozen;
+# a line of a megabyte of "\\n" would otherwise make half a million (and 70 MB).
+MAX_UNESCAPED = 1000
+
+
 def _unescape(text: str) -> list[str]:
-    """A line's logical lines: JSON and Python escapes written out ("\\n" ends a line)."""
+    """A line's logical lines: JSON and Python escapes written out ("\\n" ends a line);
+    beyond MAX_UNESCAPED of them, the rest is one last line."""
     if "\\" in text:
         text = (
             text.replace("\\r\\n", "\n")
@@ -67,7 +73,7 @@ def _unescape(text: str) -> list[str]:
             .replace("\\/", "/")
             .replace("\\t", " ")
         )
-    return text.split("\n")
+    return text.split("\n", MAX_UNESCAPED)
 
 
 # Rust lettre's Debug output writes a code as its three digits' names:
