@@ -1,7 +1,7 @@
 """Diagnosis measured on real material, not assumed.
 
-- The bounce corpus (tests/data/bounces, a copy of ../shared/corpus/bounces made so the
-  repository stands alone: only tests/data is read): every bounce goes
+- The bounce corpus (tests/data/bounces, with its source in the README there): every
+  bounce goes
   through the real `smtpcode.api.parse`, and each recipient's reason is compared with
   expected.jsonl (one analyser's judgement, not ground truth; see the README there).
 - The MTA corpus's replies/ (tests/data/mta): each captured reply is explained and its
