@@ -1057,7 +1057,9 @@ def _parse_distributed(
         from smtpcode.render import make_renderer
 
         sink = make_renderer("plain", "never")  # rows are made on the workers: plain text
-    progress = distributed.TerminalProgress() if sys.stderr.isatty() else None
+    # The bar on a terminal, unless rows are written to that terminal as they come.
+    bar = sys.stderr.isatty() and (sink is None or not sys.stdout.isatty())
+    progress = distributed.TerminalProgress() if bar else None
     try:
         return distributed.run(
             files,
