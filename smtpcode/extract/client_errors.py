@@ -196,16 +196,8 @@ class ClientErrors(LineFamily):
             return out
         command = _stage(text)
         recipient = first_address(codes.text or "") if command == "RCPT" else None
-        reply = Reply(
-            codes.basic,
-            codes.enhanced,
-            codes.text,
-            session.input,
-            lineno,
-            recipient,
-            command,
-            direction="outbound",  # a client's error: a server refused it
-        )
+        # A client's error: a server refused it.
+        reply = codes.reply(session.input, lineno, recipient, command, direction="outbound")
         if session.seen_recently(reply, lineno):
             return out
         # Later property lines (nodemailer) may still name the command and recipient.

@@ -88,18 +88,7 @@ class Exchange(LineFamily):
         if self.recipient is not None and lineno - self.recipient[0] <= RECIPIENT_REACH:
             recipient = self.recipient[1]
             self.recipient = None
-        return [
-            Reply(
-                codes.basic,
-                codes.enhanced,
-                codes.text,
-                session.input,
-                lineno,
-                recipient,
-                reporter=MTA,
-                direction="outbound",
-            )
-        ]
+        return [codes.reply(session.input, lineno, recipient, mta=MTA, direction="outbound")]
 
 
 def _lone_address(line: bytes) -> str | None:
