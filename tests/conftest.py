@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 DATA = Path(__file__).parent / "data"
+BENCH_PARSE = Path(__file__).parent.parent / "bench" / "bench_parse.py"
 
 for var in ("FORCE_COLOR", "GITHUB_ACTIONS", "CLICOLOR_FORCE", "NO_COLOR", "TTY_COMPATIBLE"):
     os.environ.pop(var, None)
@@ -53,3 +54,17 @@ def _english_again():
     from smtpcode import i18n
 
     i18n.set_language("en")
+
+
+def generate_log(path: Path, lines: int, seed: int | None = None) -> None:
+    """A Postfix log of `lines` lines, made by bench/bench_parse.py's generator."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_parse", BENCH_PARSE)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    if seed is None:
+        bench.generate(path, lines)
+    else:
+        bench.generate(path, lines, seed=seed)

@@ -12,7 +12,6 @@ import bz2
 import functools
 import gzip
 import http.server
-import importlib.util
 import io
 import json
 import lzma
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import generate_log
 
 pytest.importorskip("dask.dataframe")
 pytest.importorskip("distributed")
@@ -40,7 +40,6 @@ from smtpcode.api import parse
 
 ROOT = Path(__file__).parent.parent
 DATA = Path(__file__).parent / "data"
-BENCH = ROOT / "bench" / "bench_parse.py"
 # Blocks this small cut the test logs into many (the real size is 8 MB).
 BLOCK = 64 << 10
 # A worker of its own: one thread, on loopback, no dashboard.
@@ -52,21 +51,13 @@ STRAYS = [
 ]
 
 
-def _generate(path: Path, lines: int, seed: int) -> None:
-    spec = importlib.util.spec_from_file_location("bench_parse", BENCH)
-    assert spec is not None and spec.loader is not None
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    bench.generate(path, lines, seed=seed)
-
-
 @pytest.fixture(scope="module")
 def logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Many inputs of every kind: generated Postfix logs (plain, gzip, bzip2, xz), the
     logs and transcripts of tests/data/parse and some bounces."""
     out = tmp_path_factory.mktemp("logs")
     for n in range(8):
-        _generate(out / f"relay{n}.log", 1500, seed=n)
+        generate_log(out / f"relay{n}.log", 1500, seed=n)
     for n, (suffix, compress) in enumerate(
         ((".gz", gzip.compress), (".bz2", bz2.compress), (".xz", lzma.compress))
     ):
@@ -87,7 +78,7 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     Postfix's) a third and two thirds of the way in."""
     out = tmp_path_factory.mktemp("big")
     log = out / "big.log"
-    _generate(log, 8000, seed=42)
+    generate_log(log, 8000, seed=42)
     lines = log.read_bytes().split(b"\n")
     for fraction, stray in zip((2 / 3, 1 / 3), STRAYS, strict=True):
         lines.insert(int(len(lines) * fraction), stray)
@@ -384,7 +375,7 @@ def test_findings_frame_has_fixed_columns_and_goes_to_parquet(
 
 def test_a_worker_killed_mid_run_counts_nothing_twice(tmp_path: Path) -> None:
     for n in range(12):
-        _generate(tmp_path / f"day{n:02d}.log", 5000, seed=100 + n)
+        generate_log(tmp_path / f"day{n:02d}.log", 5000, seed=100 + n)
     names = sorted(str(p) for p in tmp_path.iterdir())
     expected = pipeline.run(names, pipeline.ParseOptions(jobs=1, summary=True), None)
     killed: list[int] = []

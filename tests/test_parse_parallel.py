@@ -7,7 +7,6 @@ CRLF line ends) at various places.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import random
 import sys
@@ -15,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import generate_log
 
 from smtpcode import parallel
 from smtpcode.api import parse
@@ -23,7 +23,6 @@ from smtpcode.records import Finding
 from smtpcode.rows import FindingEncoder, plain_row
 from smtpcode.tally import Tally
 
-BENCH = Path(__file__).parent.parent / "bench" / "bench_parse.py"
 CHUNK = 16 << 10
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="workers are forked")
@@ -42,18 +41,10 @@ STRAYS = [
 ]
 
 
-def _generate(path: Path, lines: int) -> None:
-    spec = importlib.util.spec_from_file_location("bench_parse", BENCH)
-    assert spec is not None and spec.loader is not None
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    bench.generate(path, lines)
-
-
 @pytest.fixture(scope="module")
 def log(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("parallel") / "postfix.log"
-    _generate(path, 3000)
+    generate_log(path, 3000)
     return path
 
 

@@ -4,7 +4,6 @@ far, marked partial, with exit status 130."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import signal
@@ -14,29 +13,21 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import generate_log
 
 from smtpcode import parallel, pipeline
 from smtpcode.filters import make_filter
 
-BENCH = Path(__file__).parent.parent / "bench" / "bench_parse.py"
 ROOT = Path(__file__).parent.parent
 CHUNK = 16 << 10
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="workers are forked")
 
 
-def _generate(path: Path, lines: int) -> None:
-    spec = importlib.util.spec_from_file_location("bench_parse", BENCH)
-    assert spec is not None and spec.loader is not None
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    bench.generate(path, lines)
-
-
 @pytest.fixture(scope="module")
 def log(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("summary") / "postfix.log"
-    _generate(path, 3000)
+    generate_log(path, 3000)
     return path
 
 
@@ -127,7 +118,7 @@ def test_ctrl_c_in_plain_summary_says_partial(log: Path) -> None:
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs /proc")
 def test_ctrl_c_with_workers_keeps_the_chunks_counted(tmp_path: Path) -> None:
     big = tmp_path / "big.log"
-    _generate(big, 400_000)
+    generate_log(big, 400_000)
     proc = _start("--summary", "--json", "--jobs", "2", str(big))
     # Ctrl-C once the workers run: the parent is then reading their counts.
     children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
